@@ -1,0 +1,1 @@
+"""Training-dynamics core: PyTorch, pandas and Altair only (never Streamlit)."""

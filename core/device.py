@@ -1,0 +1,38 @@
+"""Pick the fastest device there is (cuda, then mps, then cpu) and describe it in words."""
+from __future__ import annotations
+
+import torch
+
+CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+def available() -> list[str]:
+    """Devices usable in this process, fastest first."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def pick(preference: str = "auto") -> torch.device:
+    """`auto` gives the fastest available; naming an unavailable device raises ValueError."""
+    if preference not in CHOICES:
+        raise ValueError(f"unknown device {preference!r}; valid: {', '.join(CHOICES)}")
+    have = available()
+    if preference == "auto":
+        return torch.device(have[0])
+    if preference not in have:
+        raise ValueError(f"device {preference!r} is not available here; available: {', '.join(have)}")
+    return torch.device(preference)
+
+
+def describe(device: torch.device | str) -> str:
+    """E.g. 'CPU (2 threads)', 'CUDA: NVIDIA H100 80GB HBM3', 'MPS (Apple GPU)'."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "MPS (Apple GPU)"
+    return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,0 +1,13 @@
+"""One module per lab; importing this package registers them all in EXPERIMENTS."""
+from core.experiments import vanishing  # noqa: F401  (registers itself)
+from core.experiments.base import EXPERIMENTS, Experiment
+
+__all__ = ["EXPERIMENTS", "Experiment", "get", "names"]
+
+
+def get(name: str) -> Experiment:
+    return EXPERIMENTS.get(name)
+
+
+def names() -> list[str]:
+    return EXPERIMENTS.names()

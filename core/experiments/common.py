@@ -1,0 +1,57 @@
+"""Pieces several experiments share: loading data with download progress, tagging records."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Generator, Iterator
+
+import torch
+
+from core import data as datasets
+
+Stop = Callable[[], bool]
+
+
+def never() -> bool:
+    return False
+
+
+def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
+              size: int | None = None) -> Generator[dict, None, datasets.Data | None]:
+    """Load a dataset, yielding {"kind": "download", ...} records while a download runs.
+
+    Returns the Data (via StopIteration), or None when stopped during the download.
+    Raises DatasetUnavailable when the set is not cached and cannot be fetched.
+    """
+    if datasets.is_cached(name):
+        return datasets.load(name, seed=seed, size=size, device=device)
+    state = {"done": 0, "total": 0, "error": None}
+
+    def fetch() -> None:
+        try:
+            datasets.download(name, progress=lambda d, t: state.update(done=d, total=t))
+        except Exception as exc:  # handed to the job's thread below
+            state["error"] = exc
+
+    worker = threading.Thread(target=fetch, daemon=True, name=f"download-{name}")
+    worker.start()
+    while worker.is_alive():
+        if stop():
+            return None  # the download finishes in the background and is cached for next time
+        total = state["total"]
+        yield {"kind": "download", "dataset": name, "bytes": state["done"], "total": total,
+               "progress": 0.0, "status": "running"}
+        worker.join(0.25)
+    if state["error"] is not None:
+        raise state["error"]
+    return datasets.load(name, seed=seed, size=size, device=device)
+
+
+def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int, stop: Stop,
+             **extra) -> Iterator[dict]:
+    """Label training records with their run and turn per-run progress into job progress."""
+    for rec in records:
+        yield {**rec, "kind": "train", "run": run, "run_index": index,
+               "progress": (index + rec["progress"]) / n_runs, **extra}
+        if stop():
+            return
+

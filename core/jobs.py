@@ -1,0 +1,232 @@
+"""Background job runner: a bounded queue, a process-wide limit on running jobs, cancel.
+
+A job wraps a generator function `fn(stop) -> Iterator[record]`; its worker thread only
+appends plain records to the job. One runner serves the whole process (every visitor of the
+app), so a queued job knows its place in line. Identical work (same `key`) is shared.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+import traceback
+from collections import OrderedDict, deque
+from typing import Callable, Iterator
+
+JobFn = Callable[[Callable[[], bool]], Iterator[dict]]
+TERMINAL = ("done", "diverged", "failed", "cancelled")
+MAX_JOBS_ENV, MAX_QUEUE_ENV = "DYNAMICS_MAX_JOBS", "DYNAMICS_MAX_QUEUE"
+log = logging.getLogger(__name__)
+
+
+class QueueFull(RuntimeError):
+    """The waiting line is full; the message says how long it is."""
+
+
+class Job:
+    def __init__(self, fn: JobFn, label: str, key: str | None, runner: "Runner") -> None:
+        self.id = next(_ids)
+        self.label, self.key = label, key
+        self.status = "queued"  # queued, running, done, diverged, failed, cancelled
+        self.error: str | None = None  # message when failed
+        self.records: list[dict] = []  # appended by the worker thread only
+        self.submitted = time.time()
+        self.started: float | None = None
+        self.finished: float | None = None
+        self.holders = 1  # visitors watching this job (identical submissions share it)
+        self._fn, self._runner = fn, runner
+        self._stop = threading.Event()
+
+    # --- read by any thread ---------------------------------------------------------------
+    @property
+    def finished_ok(self) -> bool:
+        return self.status in ("done", "diverged")
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def progress(self) -> float:
+        """0..1, from the latest record's `progress`."""
+        if self.status in ("done", "diverged"):
+            return 1.0
+        recs = self.records
+        return float(recs[-1].get("progress", 0.0)) if recs else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, extrapolated from progress so far; None before any progress."""
+        p = self.progress
+        if self.status != "running" or not self.started or p <= 0:
+            return None
+        return (time.time() - self.started) * (1 - p) / p
+
+    @property
+    def position(self) -> int:
+        """1 for the next job to start, 2 behind it...; 0 when not waiting."""
+        return self._runner.position(self)
+
+    def snapshot(self) -> list[dict]:
+        return list(self.records)
+
+    def cancel(self) -> bool:
+        """Withdraw this holder; stops the job (within a second) when nobody else watches.
+
+        Returns True when the job is stopping or stopped, False when others keep it going.
+        """
+        return self._runner.cancel(self)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (for scripts and tests); True if it ended."""
+        end = None if timeout is None else time.time() + timeout
+        while not self.is_terminal:
+            if end is not None and time.time() > end:
+                return False
+            time.sleep(0.02)
+        return True
+
+    # --- worker thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        self.started = time.time()
+        try:
+            for rec in self._fn(self._stop.is_set):
+                self.records.append(rec)
+                if self._stop.is_set():
+                    break
+            self.status = "cancelled" if self._stop.is_set() else _final_status(self.records)
+        except Exception as exc:  # a failing job must never take the process down
+            log.warning("job %s failed:\n%s", self.id, traceback.format_exc())
+            self.error = _friendly(exc)
+            self.status = "failed"
+        finally:
+            self.finished = time.time()
+
+
+def _final_status(records: list[dict]) -> str:
+    """"diverged" when every run in the job diverged, else "done"."""
+    ends = [r["status"] for r in records if r.get("status") not in (None, "running")]
+    return "diverged" if ends and all(s == "diverged" for s in ends) else "done"
+
+
+def _friendly(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if "out of memory" in str(exc).lower():
+        return f"Out of memory ({name}): try a smaller network, batch or dataset."
+    return f"{name}: {exc}"
+
+
+_ids = itertools.count(1)
+
+
+class Runner:
+    """Runs at most `max_running` jobs at once; at most `max_queue` more wait in line."""
+
+    def __init__(self, max_running: int = 1, max_queue: int = 16, keep_finished: int = 32) -> None:
+        if max_running < 1 or max_queue < 0:
+            raise ValueError("max_running must be >= 1 and max_queue >= 0")
+        self.max_running, self.max_queue = max_running, max_queue
+        self._lock = threading.Condition()
+        self._waiting: deque[Job] = deque()
+        self._running: set[Job] = set()
+        self._by_key: OrderedDict[str, Job] = OrderedDict()  # shared and cached jobs
+        self._keep_finished = keep_finished
+        self._workers = [threading.Thread(target=self._work, daemon=True, name=f"job-worker-{i}")
+                         for i in range(max_running)]
+        for w in self._workers:
+            w.start()
+
+    def submit(self, fn: JobFn, *, label: str = "", key: str | None = None) -> Job:
+        """Queue `fn`. With `key`, a live or successful job with the same key is shared."""
+        with self._lock:
+            if key is not None and (same := self._by_key.get(key)) is not None:
+                if same.status in ("queued", "running", "done", "diverged"):
+                    same.holders += 1
+                    self._by_key.move_to_end(key)
+                    return same
+            if len(self._waiting) >= self.max_queue:
+                raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); try again in a minute")
+            job = Job(fn, label, key, self)
+            self._waiting.append(job)
+            if key is not None:
+                self._by_key[key] = job
+                self._trim()
+            self._lock.notify()
+            return job
+
+    def cancel(self, job: Job) -> bool:
+        with self._lock:
+            if job.is_terminal:
+                return True
+            if job.holders > 1:
+                job.holders -= 1
+                return False
+            job._stop.set()
+            if job in self._waiting:
+                self._waiting.remove(job)
+                job.status, job.finished = "cancelled", time.time()
+            return True
+
+    def position(self, job: Job) -> int:
+        with self._lock:
+            try:
+                return self._waiting.index(job) + 1
+            except ValueError:
+                return 0
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"running": len(self._running), "waiting": len(self._waiting),
+                    "max_running": self.max_running, "max_queue": self.max_queue}
+
+    def _trim(self) -> None:
+        finished = [k for k, j in self._by_key.items() if j.is_terminal]
+        for k in finished[: max(0, len(finished) - self._keep_finished)]:
+            del self._by_key[k]
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._waiting:
+                    self._lock.wait()
+                job = self._waiting.popleft()
+                job.status = "running"
+                self._running.add(job)
+            try:
+                job._run()
+            finally:
+                with self._lock:
+                    self._running.discard(job)
+                    if job.key is not None and job.status in ("failed", "cancelled"):
+                        if self._by_key.get(job.key) is job:
+                            del self._by_key[job.key]  # never serve a failure from the cache
+                    self._trim()
+
+
+_default: Runner | None = None
+_default_lock = threading.Lock()
+
+
+def default_limit() -> int:
+    """$DYNAMICS_MAX_JOBS, else 1 on a CPU (jobs would only fight for cores), 2 on a GPU."""
+    env = os.environ.get(MAX_JOBS_ENV)
+    if env:
+        return max(1, int(env))
+    import torch
+
+    return 2 if torch.cuda.is_available() else 1
+
+
+def runner() -> Runner:
+    """The process-wide runner, created on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")))
+        return _default
+
+
+def submit(fn: JobFn, *, label: str = "", key: str | None = None) -> Job:
+    return runner().submit(fn, label=label, key=key)
