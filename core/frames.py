@@ -1,0 +1,64 @@
+"""Records (plain dicts from the training loop) -> tidy pandas DataFrames for the charts."""
+from __future__ import annotations
+
+import pandas as pd
+
+CURVE_COLUMNS = ["run", "epoch", "samples", "time", "metric", "split", "value"]
+LAYER_COLUMNS = ["run", "epoch", "layer", "grad_norm", "weight_norm", "update_ratio",
+                 "act_mean", "act_std", "saturated"]
+
+
+def train_records(records: list[dict]) -> list[dict]:
+    return [r for r in records if r.get("kind", "train") == "train"]
+
+
+def by_run(records: list[dict]) -> dict[str, list[dict]]:
+    """Run label -> its records, in the order runs first appear."""
+    out: dict[str, list[dict]] = {}
+    for rec in train_records(records):
+        out.setdefault(rec.get("run", ""), []).append(rec)
+    return out
+
+
+def curves(records: list[dict]) -> pd.DataFrame:
+    """Long form: one row per (record, metric, split) with a finite value."""
+    rows = []
+    for r in train_records(records):
+        for metric, split, key in [("loss", "train", "train_loss"), ("loss", "validation", "val_loss"),
+                                   ("accuracy", "train", "train_acc"), ("accuracy", "validation", "val_acc")]:
+            if r.get(key) is not None and not (r["step"] == 0 and split == "train"):
+                rows.append([r.get("run", ""), r["epoch"], r["samples"], r["time"], metric, split, r[key]])
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def layers(records: list[dict], *, epoch_ends_only: bool = True) -> pd.DataFrame:
+    """One row per (record, layer); epoch ends only by default (the heatmap's columns)."""
+    rows = []
+    for r in train_records(records):
+        if epoch_ends_only and not r.get("epoch_end") and r.get("status") == "running":
+            continue
+        for row in r.get("layers", []):
+            rows.append({"run": r.get("run", ""), "epoch": r["epoch"], **row})
+    return pd.DataFrame(rows).reindex(columns=LAYER_COLUMNS)
+
+
+def latest_layers(records: list[dict]) -> pd.DataFrame:
+    """Per run, the per-layer rows of its latest record that has any."""
+    rows = []
+    for run, recs in by_run(records).items():
+        for r in reversed(recs):
+            if r.get("layers"):
+                rows += [{"run": run, "epoch": r["epoch"], **row} for row in r["layers"]]
+                break
+    return pd.DataFrame(rows).reindex(columns=LAYER_COLUMNS)
+
+
+def status(records: list[dict]) -> pd.DataFrame:
+    """Per run: status, message, latest epoch and validation accuracy, divergence epoch."""
+    rows = []
+    for run, recs in by_run(records).items():
+        last = recs[-1]
+        rows.append({"run": run, "status": last.get("status", "running"), "epoch": last.get("epoch"),
+                     "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
+                     "message": last.get("message", ""), "diverged_epoch": last.get("diverged_epoch")})
+    return pd.DataFrame(rows, columns=["run", "status", "epoch", "val_acc", "val_loss", "message", "diverged_epoch"])

@@ -1,0 +1,81 @@
+"""The live-run panel: Run and Stop, queue place, progress with ETA, and a fragment that
+redraws the page's charts from the job's records about twice a second while it trains."""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from core import jobs
+
+Draw = Callable[[list[dict], "jobs.Job | None"], None]
+REFRESH_SECONDS = 0.5
+
+
+class LivePanel:
+    def __init__(self, key: str) -> None:
+        self.key = f"{key}_job"  # session-state slot holding this page's job handle
+
+    @property
+    def job(self) -> jobs.Job | None:
+        return st.session_state.get(self.key)
+
+    def controls(self, start: Callable[[], jobs.Job] | None, *, label: str = "Run",
+                 disabled_reason: str | None = None) -> None:
+        """Run and Stop buttons. `start` submits the job; None (with a reason) disables Run."""
+        job = self.job
+        running = job is not None and not job.is_terminal
+        left, right, _ = st.columns([1, 1, 4])
+        if left.button(label, type="primary", key=f"{self.key}_run", disabled=start is None or running,
+                       help=disabled_reason):
+            try:
+                st.session_state[self.key] = start()
+            except jobs.QueueFull as exc:
+                st.warning(f"The server is busy: {exc}.")
+            except ValueError as exc:
+                st.error(str(exc))
+            st.rerun()
+        if right.button("Stop", key=f"{self.key}_stop", disabled=not running):
+            if not job.cancel():
+                st.info("Others are watching this same run, so it goes on for them.")
+            st.rerun()
+
+    def show(self, draw: Draw) -> None:
+        """Status line and the page's charts; live while the job runs."""
+        job = self.job
+        live = job is not None and not job.is_terminal
+
+        @st.fragment(run_every=REFRESH_SECONDS if live else None)
+        def panel() -> None:
+            current = self.job
+            status_line(current)
+            draw(current.snapshot() if current else [], current)
+            if live and current is not None and current.is_terminal:
+                st.rerun()  # stop refreshing and draw the final state once
+
+        panel()
+
+
+def status_line(job: jobs.Job | None) -> None:
+    if job is None:
+        return
+    recs = job.records
+    if job.status == "queued":
+        st.info(f"Waiting in line: position {job.position}. Your run starts when the ones ahead finish.")
+    elif job.status == "running":
+        last = recs[-1] if recs else {}
+        if last.get("kind") == "download":
+            total = f" of {last['total'] / 1e6:.1f}" if last.get("total") else ""
+            st.progress(0.0, text=f"Downloading {last['dataset']}: {last['bytes'] / 1e6:.1f}{total} MB")
+        else:
+            eta = job.eta
+            eta_text = f", about {eta:.0f} s left" if eta is not None else ""
+            st.progress(min(1.0, job.progress), text=f"Training: {job.progress:.0%}{eta_text}")
+    elif job.status == "done":
+        st.success("Finished.")
+    elif job.status == "diverged":
+        st.warning("Every run diverged: the loss became inf or NaN.")
+    elif job.status == "cancelled":
+        st.info("Stopped. The charts show everything measured up to the stop.")
+    elif job.status == "failed":
+        st.error(job.error or "The run failed.")
