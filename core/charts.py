@@ -22,7 +22,7 @@ def learning_curves(df: pd.DataFrame, *, epochs: int, status: pd.DataFrame | Non
     tooltip = ["run:N", "split:N", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4g")]
     base = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
         x=x,
-        color=alt.Color("run:N", title="configuration", legend=alt.Legend(orient="bottom", columns=2)),
+        color=alt.Color("run:N", title="configuration"),
         strokeDash=alt.StrokeDash("split:N", title="split", sort=["validation", "train"]),
         opacity=alt.condition(sel, alt.value(1.0), alt.value(0.15)),
         tooltip=tooltip,
@@ -55,17 +55,18 @@ def grad_heatmap(df: pd.DataFrame, *, columns: int = 2) -> alt.FacetChart:
 
 
 def grad_profile(df: pd.DataFrame) -> alt.Chart:
-    """Gradient norm against layer at each run's latest report, one line per run."""
-    data = df.dropna(subset=["grad_norm"]).assign(grad_norm=lambda d: d["grad_norm"].clip(lower=TINY))
+    """Gradient norm against layer at each run's latest report, one line per run.
+    A gradient of exactly 0 has no place on a log axis and is left out (the verdict says so)."""
+    data = df.dropna(subset=["grad_norm"]).query("grad_norm > 0")
     sel = _run_selection()
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="layer (1 = input side, last = output)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("grad_norm:Q", title="‖∇W‖ at the latest report (log scale)", scale=alt.Scale(type="log")),
-        color=alt.Color("run:N", title="configuration", legend=alt.Legend(orient="bottom", columns=2)),
+        color=alt.Color("run:N", title="configuration"),
         opacity=alt.condition(sel, alt.value(1.0), alt.value(0.15)),
         tooltip=["run:N", "layer:Q", alt.Tooltip("epoch:Q", format=".2f"),
                  alt.Tooltip("grad_norm:Q", format=".3e", title="‖∇W‖")],
-    ).add_params(sel).properties(title="Gradient norm per layer, latest", width=2 * WIDTH, height=260)
+    ).add_params(sel).properties(title="Gradient norm per layer, latest", height=360)
 
 
 def saturation(df: pd.DataFrame) -> alt.Chart:
@@ -75,7 +76,7 @@ def saturation(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="hidden layer (1 = input side)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("saturated:Q", title="saturated units", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.Color("run:N", title="configuration", legend=alt.Legend(orient="bottom", columns=2)),
+        color=alt.Color("run:N", title="configuration"),
         opacity=alt.condition(sel, alt.value(1.0), alt.value(0.15)),
         tooltip=["run:N", "layer:Q", alt.Tooltip("saturated:Q", format=".1%")],
-    ).add_params(sel).properties(title="Saturated units per layer (bounded activations)", width=2 * WIDTH, height=220)
+    ).add_params(sel).properties(title="Saturated units per layer (bounded activations)", height=320)

@@ -93,7 +93,8 @@ for _name, _summary in [
     ("spirals", "two interleaved spirals"), ("moons", "two half-moons"),
     ("circles", "a circle inside a ring"), ("xor", "four XOR quadrants"), ("blobs", "three Gaussian blobs"),
 ]:
-    DATASETS.add(_name, DatasetSpec(_name.capitalize() + " (2-D)", "synthetic", _summary, 1000))
+    _label = "XOR" if _name == "xor" else _name.capitalize()
+    DATASETS.add(_name, DatasetSpec(f"{_label} (2-D)", "synthetic", _summary, 1000))
 DATASETS.add("fashion-mnist", DatasetSpec("Fashion-MNIST", "download", "70,000 clothing images, 28×28 grey", 60_000))
 DATASETS.add("mnist", DatasetSpec("MNIST", "download", "70,000 handwritten digits, 28×28 grey", 60_000))
 DATASETS.add("cifar10", DatasetSpec("CIFAR-10", "download", "60,000 photos in 10 classes, 32×32 colour", 50_000))
