@@ -78,3 +78,11 @@ def make(name: str, **params: float) -> nn.Module:
     if unknown:
         raise ValueError(f"activation {name!r} takes {sorted(spec.params) or 'no parameters'}, not {sorted(unknown)}")
     return spec.build(**{**spec.params, **params})
+
+
+def derivative(name: str, z: torch.Tensor, **params: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """f(z) and f'(z) elementwise, the derivative taken by autograd (no hand-written formula)."""
+    z = z.detach().clone().requires_grad_(True)
+    y = make(name, **params)(z)
+    (grad,) = torch.autograd.grad(y.sum(), z)
+    return y.detach(), grad

@@ -7,6 +7,7 @@ train split only and applied per batch by `Data.features`.
 from __future__ import annotations
 
 import functools
+import http.client
 import math
 import os
 import shutil
@@ -164,7 +165,8 @@ def is_cached(name: str, root: Path | None = None) -> bool:
     root = root or data_dir()
     if name == "cifar10":
         base = root / "cifar-10-batches-py"
-        return all((base / f).exists() for f in ["test_batch"] + [f"data_batch_{i}" for i in range(1, 6)])
+        files = ["batches.meta", "test_batch"] + [f"data_batch_{i}" for i in range(1, 6)]
+        return all((base / f).exists() for f in files)
     raw = root / _tv_class(name).__name__ / "raw"
     return all((raw / Path(f).stem).exists() for f, _ in _tv_class(name).resources)
 
@@ -210,7 +212,7 @@ def download(name: str, root: Path | None = None, progress: Progress | None = No
                 path = Path(tmp) / src.filename
                 try:
                     got = _fetch(url, path, progress, done, total)
-                except (OSError, urllib.error.URLError) as exc:
+                except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
                     errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
                     continue
                 if not check_integrity(str(path), src.md5):
@@ -233,8 +235,12 @@ def _unavailable_message(name: str, root: Path, errors: list[str]) -> str:
     )
 
 
-def _load_torchvision(name: str, root: Path, progress: Progress | None) -> tuple[np.ndarray, ...]:
-    """Official train and test splits as flat uint8 arrays: x (N, D), y (N,)."""
+def _load_torchvision(name: str, root: Path, progress: Progress | None) -> tuple:
+    """Official train and test splits as flat uint8 arrays: x (N, D), y (N,), then class names.
+
+    Class names come from the dataset object: CIFAR-10 reads them from batches.meta when
+    loaded, so `CIFAR10.classes` does not exist on the class itself.
+    """
     download(name, root, progress)
     cls = _tv_class(name)
     out = []
@@ -244,7 +250,7 @@ def _load_torchvision(name: str, root: Path, progress: Progress | None) -> tuple
         if x.ndim == 4:  # CIFAR: (N, H, W, C) -> (N, C, H, W)
             x = x.transpose(0, 3, 1, 2)
         out += [x.reshape(len(x), -1), np.asarray(ds.targets, dtype=np.int64)]
-    return tuple(out)
+    return (*out, tuple(ds.classes))
 
 
 # --- splitting and standardization -------------------------------------------------------
@@ -317,7 +323,7 @@ def _build(name: str, seed: int, size: int, noise: float, root: Path, progress: 
         parts = [(x[i], y[i]) for i in _split_indices(len(x), rng)]
         scale, image_shape, class_names = 1 / 16, (1, 8, 8), tuple(str(c) for c in range(10))
     else:
-        x_pool, y_pool, x_test, y_test = _load_torchvision(name, root, progress)
+        x_pool, y_pool, x_test, y_test, class_names = _load_torchvision(name, root, progress)
         keep = rng.permutation(len(x_pool))[: min(size, len(x_pool))]
         n_valid = max(1, len(keep) // 12)  # 5,000 of MNIST's 60,000
         parts = [(x_pool[keep[n_valid:]], y_pool[keep[n_valid:]]),
@@ -325,7 +331,6 @@ def _build(name: str, seed: int, size: int, noise: float, root: Path, progress: 
         channels = 3 if name == "cifar10" else 1
         side = 32 if name == "cifar10" else 28
         scale, per, image_shape = 1 / 255, "channel", (channels, side, side)
-        class_names = tuple(_tv_class(name).classes)
     mean, std = _standardizer(parts[0][0], scale, per, channels)
     splits = [Split(torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b)))
               for a, b in parts]

@@ -1,0 +1,1 @@
+"""Repo-root conftest: puts the project on sys.path for every test."""
