@@ -21,6 +21,9 @@ st.write(
 )
 shared = sidebar.shared_controls()
 st.session_state.setdefault("vg_custom", [])
+for key, value in {"vg_depth": DEFAULTS.depth, "vg_width": DEFAULTS.width, "vg_opt": DEFAULTS.optimizer,
+                   "vg_lr": DEFAULTS.lr, "vg_epochs": DEFAULTS.epochs, "vg_runs": list(DEFAULTS.runs)}.items():
+    st.session_state.setdefault(key, value)  # widgets below take their value from here
 query.prefill(vanishing.Config, {"depth": "vg_depth", "width": "vg_width", "optimizer": "vg_opt",
                                  "lr": "vg_lr", "epochs": "vg_epochs", "runs": "vg_runs"})
 
@@ -41,18 +44,18 @@ def add_custom() -> None:
 
 with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns(5)
-    depth = c1.slider("Depth (hidden layers)", 1, 100, DEFAULTS.depth, key="vg_depth")
-    width = c2.select_slider("Width (units per layer)", WIDTHS, DEFAULTS.width, key="vg_width")
-    opt_name = c3.selectbox("Optimizer", optim.names(), optim.names().index(DEFAULTS.optimizer), key="vg_opt",
-                            format_func=lambda n: optim.get(n).label)
-    lr_options = sorted(set(LRS) | {st.session_state.get("vg_lr", DEFAULTS.lr)})
-    lr = c4.select_slider("Learning rate", lr_options, DEFAULTS.lr, key="vg_lr", format_func=lambda v: f"{v:g}")
-    epochs = c5.slider("Epochs", 1, 50, DEFAULTS.epochs, key="vg_epochs")
+    depth = c1.slider("Depth (hidden layers)", *base.limits(vanishing.Config, "depth"), key="vg_depth")
+    width_options = sorted(set(WIDTHS) | {st.session_state.vg_width})
+    width = c2.select_slider("Width (units per layer)", width_options, key="vg_width")
+    opt_name = c3.selectbox("Optimizer", optim.names(), key="vg_opt", format_func=lambda n: optim.get(n).label)
+    lr_options = sorted(set(LRS) | {st.session_state.vg_lr})
+    lr = c4.select_slider("Learning rate", lr_options, key="vg_lr", format_func=lambda v: f"{v:g}")
+    epochs = c5.slider("Epochs", *base.limits(vanishing.Config, "epochs"), key="vg_epochs")
     options = list(vanishing.PRESETS) + [s for s in st.session_state.vg_custom if s not in vanishing.PRESETS]
-    for text in st.session_state.get("vg_runs", []):
+    for text in st.session_state.vg_runs:
         if text not in options:  # e.g. a custom spec from the URL
             options.append(text)
-    runs = st.multiselect("Configurations (side by side)", options, list(DEFAULTS.runs), key="vg_runs",
+    runs = st.multiselect("Configurations (side by side)", options, key="vg_runs",
                           format_func=run_label, max_selections=vanishing.MAX_RUNS,
                           help="Presets measured on digits at depth 20, width 100; add your own below.")
     with st.expander("Add a configuration"):
@@ -92,7 +95,9 @@ def draw(records: list[dict], job) -> None:
     if not frames.by_run(records):
         st.caption("Press **Run** to train the configurations; charts appear after the first report.")
         return
+    n_reports = sum(len(recs) for recs in frames.by_run(records).values())
     st.subheader("Verdicts")
+    st.caption(f"{n_reports} reports so far", help="one report per epoch per configuration, more on large sets")
     for run, recs in frames.by_run(records).items():
         icon = STATUS_ICON.get(recs[-1].get("status"), "⏳")
         st.markdown(f"{icon} **{run}**: {vanishing.verdict(recs)}")

@@ -92,6 +92,12 @@ def describe(cls: type) -> list[dict[str, Any]]:
     return rows
 
 
+def limits(cls: type, name: str) -> tuple[float, float]:
+    """(lo, hi) of a numeric field, for widgets that must accept exactly what the config does."""
+    meta = next(f.metadata for f in fields(cls) if f.name == name)
+    return meta["lo"], meta["hi"]
+
+
 def config_key(config: Any) -> str:
     """A stable text key of a config, for sharing identical jobs."""
     return type(config).__name__ + json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
