@@ -11,7 +11,7 @@ from core.experiments.common import Stop, load_data, never, tag_runs
 from core.models import NORMS, MLPSpec, build_mlp
 from core.train import TrainSpec, train
 
-MAX_RUNS = 8
+MAX_RUNS = 10
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _ratio_words(layers: list[dict], depth: int) -> str | None:
         return f"layer 1 gets {pow10(r)} of the gradient of layer {depth}: vanishing"
     if r > 1e3:
         return f"layer 1 gets {pow10(r)} times the gradient of layer {depth}: exploding toward the input"
-    return f"gradients of layers 1 and {depth} are within {max(r, 1 / r):.1f}× of each other: healthy flow"
+    return f"gradients of layers 1 and {depth} are within {max(r, 1 / r):.1f}× of each other: no vanishing or exploding"
 
 
 def verdict(records: list[dict]) -> str:

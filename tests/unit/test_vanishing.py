@@ -42,7 +42,7 @@ def test_tanh_with_naive_init_explodes_toward_the_input(measured):
 
 def test_verdicts_come_from_the_numbers(measured):
     assert "10⁻¹² of the gradient of layer 20: vanishing" in vanishing.verdict(measured["sigmoid + Glorot"])
-    assert "healthy" in vanishing.verdict(measured["ReLU + He"])
+    assert "no vanishing or exploding" in vanishing.verdict(measured["ReLU + He"])
     assert vanishing.verdict(measured["ReLU + N(0,1)"]).startswith("diverged at epoch 1")
     assert "exploding toward the input" in vanishing.verdict(measured["tanh + N(0,1)"])
     # the same numbers under another name get the same verdict: nothing is read from the label
@@ -64,7 +64,7 @@ def test_run_specs_round_trip(text):
 
 
 @pytest.mark.parametrize("kw,match", [
-    ({"runs": ()}, "runs must be 1..8"), ({"runs": ("x",) * 9}, "runs must be 1..8"),
+    ({"runs": ()}, "runs must be 1..10"), ({"runs": ("x",) * 11}, "runs must be 1..10"),
     ({"runs": ("relu/he_normal/norm=bad",)}, "unknown part"), ({"runs": ("relu/he_normal/clip=-1",)}, "clip"),
     ({"depth": 0}, "depth"), ({"lr": 1e9}, "lr"), ({"dataset": "imagenet"}, "dataset"),
     ({"device": "tpu"}, "device"), ({"epochs": 1.5}, "epochs must be int"),

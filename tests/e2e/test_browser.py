@@ -1,0 +1,43 @@
+"""Open every page in Chromium; press the lab's Run and watch the charts appear and grow."""
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients"}
+TIMEOUT_MS = 60_000
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+@pytest.mark.parametrize("path,title", PAGES.items())
+def test_every_page_opens_without_an_exception(page, app_url, path, title):
+    page.goto(app_url + path)
+    page.get_by_role("heading", name=title).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # let late elements render
+    _no_exception(page)
+
+
+def _reports(page) -> int:
+    text = page.get_by_text(re.compile(r"\d+ reports so far")).first.inner_text()
+    return int(text.split()[0])
+
+
+def test_vanishing_run_draws_charts_that_grow_and_stop_ends_it(page, app_url):
+    page.goto(app_url + "/vanishing?depth=20&epochs=100&runs=sigmoid-glorot,relu-he")
+    page.get_by_role("heading", name=PAGES["/vanishing"]).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=TIMEOUT_MS)
+    first = _reports(page)
+    page.wait_for_function(
+        f"() => /([0-9]+) reports so far/.test(document.body.innerText) && "
+        f"parseInt(document.body.innerText.match(/([0-9]+) reports so far/)[1]) > {first + 2}",
+        timeout=TIMEOUT_MS)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("Stopped.").wait_for(timeout=10_000)
+    _no_exception(page)
