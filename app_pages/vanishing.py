@@ -101,13 +101,15 @@ def draw(records: list[dict], job) -> None:
     for run, recs in frames.by_run(records).items():
         icon = STATUS_ICON.get(recs[-1].get("status"), "⏳")
         st.markdown(f"{icon} **{run}**: {vanishing.verdict(recs)}")
+    labels = [vanishing.parse_run(text).label for text in cfg.runs]
     status = frames.status(records)
-    st.altair_chart(charts.learning_curves(frames.curves(records), epochs=cfg.epochs, status=status))
+    st.vega_lite_chart(spec=charts.learning_curves(frames.curves(records), epochs=cfg.epochs, runs=labels,
+                                                   status=status))
     latest = frames.latest_layers(records)
-    st.altair_chart(charts.grad_profile(latest))
-    st.altair_chart(charts.grad_heatmap(frames.layers(records)))
+    st.vega_lite_chart(spec=charts.grad_profile(latest, runs=labels))
+    st.vega_lite_chart(spec=charts.grad_heatmap(frames.layers(records), runs=labels))
     if latest["saturated"].notna().any():
-        st.altair_chart(charts.saturation(latest))
+        st.vega_lite_chart(spec=charts.saturation(latest, runs=labels))
     else:
         st.caption("Saturation is shown for bounded activations (sigmoid, tanh); none is selected.")
 

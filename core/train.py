@@ -187,7 +187,10 @@ def train(model: nn.Module, data: Data, spec: TrainSpec, *,
                              f"cancelled at epoch {epoch + 1}")
                 return
             last = b == steps_per_epoch - 1
-            reporting = last or (spec.report_seconds > 0 and time.perf_counter() - last_report >= spec.report_seconds)
+            # A time-based report needs the epoch's last tenth still ahead, so the epoch-end
+            # report that follows averages more than a batch or two.
+            reporting = last or (spec.report_seconds > 0 and b < steps_per_epoch - max(2, steps_per_epoch // 10)
+                                 and time.perf_counter() - last_report >= spec.report_seconds)
             idx = perm[b * spec.batch_size:(b + 1) * spec.batch_size]
             xb, yb = data.features(data.train.x[idx]), data.train.y[idx]
             logits = model(xb)
