@@ -87,7 +87,7 @@ def start() -> jobs.Job:
 panel = live.LivePanel("vanishing")
 panel.controls(start if config and runs else None, disabled_reason=problem)
 
-STATUS_ICON = {"running": "⏳", "done": "✅", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "✅"}
+STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "🏁"}  # status, not verdict
 
 
 def draw(records: list[dict], job) -> None:
