@@ -85,11 +85,18 @@ class MLP(nn.Module):
         self.head = nn.Linear(spec.width, out_dim, bias=spec.bias)
         self.linears: list[nn.Linear] = [b.linear for b in self.blocks] + [self.head]
 
-    def forward(self, x: torch.Tensor, capture: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, capture: list[torch.Tensor] | None = None,
+                capture_pre: list[torch.Tensor] | None = None) -> torch.Tensor:
         """x: (B, in_dim) -> logits (B, out_dim). With `capture`, appends each hidden
-        layer's activation output (B, width), taken before dropout."""
+        layer's activation output (B, width), taken before dropout; with `capture_pre`, each
+        hidden layer's pre-activation: the Linear's output (B, width)."""
         for block in self.blocks:
-            h = block.body(x)
+            if capture_pre is None:
+                h = block.body(x)
+            else:
+                z = block.linear(x)
+                capture_pre.append(z)
+                h = block.body[1:](z)
             if capture is not None:
                 capture.append(h)
             x = block.drop(h)

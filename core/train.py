@@ -76,7 +76,7 @@ def evaluate(model: nn.Module, data: Data, split: Split, batch: int = 4096) -> t
 
 @torch.no_grad()
 def activation_stats(model: nn.Module, x: torch.Tensor, bounds: tuple[float, float] | None) -> list[dict]:
-    """Per hidden layer: mean, std and (for bounded activations) share of saturated units."""
+    """Per hidden layer: mean, std, share of dead units and (bounded activations) of saturated ones."""
     was_training = model.training
     model.eval()
     captured: list[torch.Tensor] = []
@@ -85,12 +85,13 @@ def activation_stats(model: nn.Module, x: torch.Tensor, bounds: tuple[float, flo
     if not captured:
         return []
     h = torch.stack(captured)  # (L, B, W)
-    rows = [h.mean((1, 2)), h.std((1, 2))]
+    # dead: share of units never positive on the probe (for ReLU-like units: never active)
+    rows = [h.mean((1, 2)), h.std((1, 2)), h.amax(1).le(0).float().mean(1)]
     if bounds is not None:
         lo, hi = bounds
         rows.append(((h - lo).abs().lt(SATURATION_EPS) | (hi - h).abs().lt(SATURATION_EPS)).float().mean((1, 2)))
-    table = torch.stack(rows).T.tolist()  # (L, 2 or 3)
-    keys = ["act_mean", "act_std", "saturated"]
+    table = torch.stack(rows).T.tolist()  # (L, 3 or 4)
+    keys = ["act_mean", "act_std", "dead", "saturated"]
     return [dict(zip(keys, row)) for row in table]
 
 

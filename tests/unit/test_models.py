@@ -48,3 +48,13 @@ def test_limits_are_checked(kw, match):
 def test_depth_100_width_1024_builds():
     model = build_mlp(64, 10, MLPSpec(depth=100, width=1024))
     assert len(model.linears) == 101
+
+
+def test_capture_pre_gives_the_linear_outputs():
+    model = build_mlp(6, 2, MLPSpec(depth=3, width=5, activation="tanh"))
+    pre, post = [], []
+    x = torch.randn(4, 6)
+    out = model(x, capture=post, capture_pre=pre)
+    torch.testing.assert_close(out, model(x))
+    torch.testing.assert_close(pre[0], model.linears[0](x))
+    torch.testing.assert_close(post[0], torch.tanh(pre[0]))

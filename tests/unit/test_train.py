@@ -50,7 +50,7 @@ def test_record_fields(digits):
     assert recs[-1]["samples"] == 2 * len(digits.train) and recs[-1]["progress"] == 1.0
     layers = recs[-1]["layers"]
     assert [row["layer"] for row in layers] == [1, 2, 3, 4]
-    for key in ["grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "saturated"]:
+    for key in ["grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "dead", "saturated"]:
         assert key in layers[0]
     assert all(0 < row["update_ratio"] < 1 for row in layers)
 
