@@ -24,6 +24,7 @@ class InitSpec:
     label: str
     apply: InitFn
     std: Callable[[int, int, str, float, str], float]  # std(fan_in, fan_out, activation, slope, mode)
+    bias_std: Callable[[int], float] = lambda fan_in: 0.0  # std of the bias it draws (0: zeros)
 
 
 def _zero_bias(layer: nn.Linear) -> None:
@@ -83,7 +84,8 @@ def _he_std(fan_in: int, fan_out: int, activation: str, slope: float, mode: str)
 
 
 INITS: Registry[InitSpec] = Registry("initializer")
-INITS.add("default", InitSpec("PyTorch default", _default, lambda fi, fo, a, s, m: 1.0 / math.sqrt(3 * fi)))
+INITS.add("default", InitSpec("PyTorch default", _default, lambda fi, fo, a, s, m: 1.0 / math.sqrt(3 * fi),
+                              bias_std=lambda fi: 1.0 / math.sqrt(3 * fi)))
 INITS.add("naive", InitSpec("N(0, 1) (naive)", _normal(1.0), lambda fi, fo, a, s, m: 1.0))
 INITS.add("small", InitSpec("N(0, 0.01²) (small)", _normal(0.01), lambda fi, fo, a, s, m: 0.01))
 INITS.add(

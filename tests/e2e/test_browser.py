@@ -5,7 +5,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients"}
+PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
+         "/variance": "Initialization variance"}
 TIMEOUT_MS = 60_000
 
 
@@ -27,17 +28,37 @@ def _reports(page) -> int:
     return int(text.split()[0])
 
 
-def test_vanishing_run_draws_charts_that_grow_and_stop_ends_it(page, app_url):
-    page.goto(app_url + "/vanishing?depth=20&epochs=100&runs=sigmoid-glorot,relu-he")
-    page.get_by_role("heading", name=PAGES["/vanishing"]).wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Run", exact=True).click()
-    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=TIMEOUT_MS)
+def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: bool = False) -> None:
+    """Press `button`, see a chart appear and the report count grow, then Stop (a short run
+    may have finished by then when `may_finish`)."""
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    before = charts.count()
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
     first = _reports(page)
     page.wait_for_function(
         f"() => /([0-9]+) reports so far/.test(document.body.innerText) && "
         f"parseInt(document.body.innerText.match(/([0-9]+) reports so far/)[1]) > {first + 2}",
         timeout=TIMEOUT_MS)
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3
-    page.get_by_role("button", name="Stop", exact=True).click()
-    page.get_by_text("Stopped.").wait_for(timeout=10_000)
+    assert charts.count() >= max(min_charts, before + 1)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    if may_finish and stop.is_disabled():
+        page.get_by_text("Finished.").wait_for(timeout=10_000)
+    else:
+        stop.click()
+        page.get_by_text(re.compile("Stopped.|Finished." if may_finish else "Stopped.")).wait_for(timeout=10_000)
     _no_exception(page)
+
+
+def test_vanishing_run_draws_charts_that_grow_and_stop_ends_it(page, app_url):
+    page.goto(app_url + "/vanishing?depth=20&epochs=100&runs=sigmoid-glorot,relu-he")
+    page.get_by_role("heading", name=PAGES["/vanishing"]).wait_for(timeout=TIMEOUT_MS)
+    _press_and_watch_it_grow(page, "Run", min_charts=3)
+
+
+def test_variance_measures_at_once_and_trains_live(page, app_url):
+    page.goto(app_url + "/variance?depth=20&seeds=1")
+    page.get_by_role("heading", name=PAGES["/variance"]).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Histograms of activations").first.wait_for(timeout=TIMEOUT_MS)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 5
+    _press_and_watch_it_grow(page, "Train", min_charts=6, may_finish=True)

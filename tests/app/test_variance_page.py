@@ -1,0 +1,67 @@
+"""The Initialization-variance page driven by AppTest."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.charts import chart_data, chart_title
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "app_pages/variance.py"
+
+
+def page(**params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    return at.switch_page(PAGE).run()
+
+
+def charts_by_title(at: AppTest) -> dict:
+    return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
+
+
+def test_renders_every_chart_and_a_summary_per_pair():
+    at = page(depth="12", seeds="1")
+    assert not at.exception and not at.warning
+    titles = set(charts_by_title(at))
+    assert {"Forward: spread of activations", "Backward: spread of gradients",
+            "Forward gain per layer, layer l → l+1", "Backward gain per layer, layer l+1 → l"} <= titles
+    summaries = [m.value for m in at.markdown if m.value.startswith("**") and "mean square" in m.value]
+    assert len(summaries) == 4  # 2 activations × 2 initializers
+
+
+def test_moving_the_depth_slider_changes_the_data():
+    at = page(depth="10", seeds="1")
+    before = charts_by_title(at)["Forward: spread of activations"]["spread"]
+    at.slider(key="var_depth").set_value(30).run()
+    after = charts_by_title(at)["Forward: spread of activations"]["spread"]
+    assert before.layer.max() == 10 and after.layer.max() == 30
+
+
+def test_applying_a_preset_sets_the_widgets():
+    at = page(seeds="1")
+    at.selectbox(key="var_preset").set_value("ReLU: Glorot against He").run()
+    at.button(key="var_apply").click().run()
+    assert at.multiselect(key="var_acts").value == ["relu"]
+    assert at.multiselect(key="var_inits").value == ["glorot_normal", "he_normal"]
+    spread = charts_by_title(at)["Forward: spread of activations"]["spread"]
+    assert set(spread.combo) == {"ReLU + Glorot normal", "ReLU + He normal"}
+
+
+def test_bad_url_values_are_ignored_with_a_message():
+    at = page(depth="0", activations="relu,swishy")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "depth must be 1..100" in text and "swishy" in text
+    assert at.slider(key="var_depth").value == 50
+
+
+def test_train_it_runs_the_pairs_live():
+    at = page(depth="4", seeds="1", activations="relu", inits="he_normal,naive")
+    at.slider(key="var_epochs").set_value(2).run()
+    at.button(key="variance_train_job_run").click().run()
+    job = at.session_state["variance_train_job"]
+    assert job.wait(120) and job.status == "done"
+    at.run()
+    verdicts = [m.value for m in at.markdown if m.value.startswith("**ReLU + He") and "Validation accuracy" in m.value]
+    assert len(verdicts) == 1 and "it learns" in verdicts[0]
+    assert "Accuracy" in str([el.proto.spec for el in at.get("vega_lite_chart")])
