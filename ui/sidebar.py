@@ -36,6 +36,7 @@ def _dataset_label(name: str) -> str:
 
 def shared_controls(datasets: list[str] | None = None) -> Shared:
     """Draw the sidebar and return its values. `datasets` limits the choice for this lab."""
+    device.configure_threads()  # every page calls this; cheap and idempotent
     options = datasets or data.names()
     _keep("dataset", "digits")
     if st.session_state["dataset"] not in options:

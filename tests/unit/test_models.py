@@ -58,3 +58,17 @@ def test_capture_pre_gives_the_linear_outputs():
     torch.testing.assert_close(out, model(x))
     torch.testing.assert_close(pre[0], model.linears[0](x))
     torch.testing.assert_close(post[0], torch.tanh(pre[0]))
+
+
+def test_server_thread_count(monkeypatch):
+    from core import device
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv(device.THREADS_ENV, raising=False)
+        assert device.configure_threads(cores=2) == 1 and torch.get_num_threads() == 1
+        assert device.configure_threads(cores=8) == 4
+        monkeypatch.setenv(device.THREADS_ENV, "3")
+        assert device.configure_threads(cores=2) == 3
+    finally:
+        torch.set_num_threads(before)
