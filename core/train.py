@@ -123,157 +123,192 @@ def _model_bounds(model: nn.Module) -> tuple[float, float] | None:
     return activations.get(spec.activation).bounds if spec is not None else None
 
 
+class _Sums:
+    """Loss and correct counts summed on the device; read (one host sync) once per report."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.loss = torch.zeros((), device=device)
+        self.correct = torch.zeros((), device=device, dtype=torch.long)
+        self.seen = 0
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        self.loss += loss.detach() * len(y)
+        self.correct += (logits.argmax(1) == y).sum()
+        self.seen += len(y)
+
+    def read_and_reset(self) -> tuple[float, float]:
+        loss, acc = torch.stack([self.loss, self.correct.float()]).div(max(1, self.seen)).tolist()
+        self.loss.zero_(), self.correct.zero_()
+        self.seen = 0
+        return loss, acc
+
+
+class _Run:
+    """State of one training run; `train` drives it."""
+
+    def __init__(self, model: nn.Module, data: Data, spec: TrainSpec) -> None:
+        self.model, self.data, self.spec = model, data, spec
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr, weight_decay=spec.weight_decay)
+        self.steps_per_epoch = math.ceil(len(data.train) / spec.batch_size)
+        self.total_steps = spec.epochs * self.steps_per_epoch
+        self.sched_spec = schedules.get(spec.schedule)
+        self.scheduler = schedules.build(spec.schedule, self.opt, epochs=spec.epochs,
+                                         steps_per_epoch=self.steps_per_epoch)
+        self.layers = _Layers(linears(model)) if spec.layer_stats else None
+        self.bounds = _model_bounds(model)
+        self.probe = data.features(data.valid.x[:PROBE_SIZE]) if spec.track_activations else None
+        self.sums = _Sums(data.device)
+        self.grad_norm = torch.zeros((), device=data.device)
+        self.step = self.samples = 0
+        self.start = self.last_report = time.perf_counter()
+
+    def wants_report(self, b: int) -> bool:
+        """Always at an epoch's last batch; within it, every report_seconds, but not in the
+        epoch's last tenth, so the epoch-end report that follows averages more than a batch."""
+        if b == self.steps_per_epoch - 1:
+            return True
+        early_enough = b < self.steps_per_epoch - max(2, self.steps_per_epoch // 10)
+        return (self.spec.report_seconds > 0 and early_enough
+                and time.perf_counter() - self.last_report >= self.spec.report_seconds)
+
+    def train_step(self, idx: torch.Tensor, reporting: bool) -> torch.Tensor | None:
+        """One optimizer step on the examples `idx`; returns the layer table when reporting."""
+        xb, yb = self.data.features(self.data.train.x[idx]), self.data.train.y[idx]
+        logits = self.model(xb)
+        loss = F.cross_entropy(logits, yb)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.spec.clip_norm > 0:  # the norm recorded is the one before clipping
+            self.grad_norm = nn.utils.clip_grad_norm_(self.params, self.spec.clip_norm, foreach=True)
+        elif reporting:
+            self.grad_norm = nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None],
+                                                     foreach=True)
+        if reporting and self.layers is not None:
+            self.layers.snapshot()
+        self.opt.step()
+        if self.scheduler is not None and self.sched_spec.interval == "batch":
+            self.scheduler.step()
+        self.sums.add(loss, logits, yb)
+        self.samples += len(yb)
+        self.step += 1
+        return self.layers.measure() if reporting and self.layers is not None else None
+
+    def report(self, epoch: float, epoch_end: bool, layer_table: torch.Tensor | None) -> Record:
+        train_loss, train_acc = self.sums.read_and_reset()
+        rec: Record = {
+            "epoch": round(epoch, 4), "epoch_end": epoch_end, "step": self.step, "samples": self.samples,
+            "train_loss": _finite(train_loss), "train_acc": train_acc,
+            "lr": float(self.opt.param_groups[0]["lr"]), "time": time.perf_counter() - self.start,
+            "progress": self.step / self.total_steps, "status": "running",
+        }
+        if not math.isfinite(train_loss):
+            return {**rec, "val_loss": None, "val_acc": None, "grad_norm": None, "layers": []}
+        val_loss, rec["val_acc"] = evaluate(self.model, self.data, self.data.valid)
+        rec["val_loss"] = _finite(val_loss)
+        rec["grad_norm"] = _finite(float(self.grad_norm))
+        rec["layers"] = _layer_rows(layer_table, self.model, self.bounds, self.probe)
+        self.last_report = time.perf_counter()
+        return rec
+
+    def initial_report(self) -> Record:
+        """Epoch 0: the state at initialization, with gradients of the first train examples.
+
+        Buffers (batch-norm running statistics) are restored so this look changes nothing.
+        """
+        model, data, spec = self.model, self.data, self.spec
+        buffers = {k: v.clone() for k, v in model.named_buffers()}
+        xb, yb = data.features(data.train.x[:spec.batch_size]), data.train.y[:spec.batch_size]
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        table, grad_norm = None, nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None])
+        if self.layers is not None:
+            self.layers.snapshot()
+            table = self.layers.measure()  # no step taken: update ratio 0
+        self.opt.zero_grad(set_to_none=True)
+        model.load_state_dict(buffers, strict=False)
+        train_loss, train_acc, gn = torch.stack([loss.detach(), (logits.argmax(1) == yb).float().mean(),
+                                                 grad_norm]).tolist()
+        val_loss, val_acc = evaluate(model, data, data.valid)
+        rec: Record = {
+            "epoch": 0.0, "epoch_end": True, "step": 0, "samples": 0, "train_loss": _finite(train_loss),
+            "train_acc": train_acc, "val_loss": _finite(val_loss), "val_acc": val_acc,
+            "lr": float(self.opt.param_groups[0]["lr"]), "time": time.perf_counter() - self.start,
+            "progress": 0.0, "status": "running", "grad_norm": _finite(gn),
+        }
+        ok = rec["val_loss"] is not None
+        rec["layers"] = _layer_rows(table, model, self.bounds, self.probe) if ok else []
+        return rec
+
+    def step_epoch_scheduler(self, val_loss: float) -> None:
+        if self.scheduler is not None and self.sched_spec.interval == "epoch":
+            self.scheduler.step(val_loss) if self.sched_spec.needs_metric else self.scheduler.step()
+
+
+class _EarlyStop:
+    """Keeps the weights of the best validation loss; says when patience has run out."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience, self.bad = patience, 0
+        self.best_loss, self.best_state, self.best_epoch = math.inf, None, 0
+
+    def should_stop(self, model: nn.Module, val_loss: float, epoch: int) -> bool:
+        if not self.patience:
+            return False
+        if val_loss < self.best_loss - 1e-6:
+            self.best_loss, self.best_state, self.best_epoch = val_loss, copy.deepcopy(model.state_dict()), epoch
+            self.bad = 0
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+
 def train(model: nn.Module, data: Data, spec: TrainSpec, *,
           stop: Callable[[], bool] | None = None) -> Iterator[Record]:
     """Train `model` on `data`, yielding a record per report; the last record's status is
     "done", "diverged", "early_stopped" or "cancelled" (every other record: "running")."""
-    device = data.device
     model.train()
     if any(isinstance(m, (nn.Dropout, nn.AlphaDropout)) for m in model.modules()):
         torch.manual_seed(spec.seed)  # dropout masks draw from the global generator
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = optim.build(spec.optimizer, params, lr=spec.lr, weight_decay=spec.weight_decay)
-    n = len(data.train)
-    steps_per_epoch = math.ceil(n / spec.batch_size)
-    total_steps = spec.epochs * steps_per_epoch
-    sched_spec = schedules.get(spec.schedule)
-    scheduler = schedules.build(spec.schedule, opt, epochs=spec.epochs, steps_per_epoch=steps_per_epoch)
-    layers = _Layers(linears(model)) if spec.layer_stats else None
-    bounds = _model_bounds(model)
-    probe = data.features(data.valid.x[:PROBE_SIZE]) if spec.track_activations else None
+    run, early = _Run(model, data, spec), _EarlyStop(spec.patience)
     gen = torch.Generator().manual_seed(spec.seed)  # batch order, on the CPU for every device
-
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    seen_since = 0
-    step = samples = 0
-    start = last_report = time.perf_counter()
-    best = (math.inf, None, 0)  # (val loss, state dict, epoch)
-    bad_epochs = 0
-    grad_norm = torch.zeros((), device=device)
-    rec: Record | None = None  # the latest report
-
-    def report(epoch_float: float, epoch_end: bool, layer_table: torch.Tensor | None) -> Record:
-        nonlocal loss_sum, correct, seen_since, last_report
-        train_loss, train_acc = torch.stack([loss_sum, correct.float()]).div(max(1, seen_since)).tolist()
-        rec: Record = {
-            "epoch": round(epoch_float, 4), "epoch_end": epoch_end, "step": step, "samples": samples,
-            "train_loss": _finite(train_loss), "train_acc": train_acc,
-            "lr": float(opt.param_groups[0]["lr"]), "time": time.perf_counter() - start,
-            "progress": step / total_steps, "status": "running",
-        }
-        if not math.isfinite(train_loss):
-            rec.update(val_loss=None, val_acc=None, grad_norm=None, layers=[])
-            return rec
-        rec["val_loss"], rec["val_acc"] = evaluate(model, data, data.valid)
-        rec["val_loss"] = _finite(rec["val_loss"])
-        rec["grad_norm"] = _finite(float(grad_norm))
-        rec["layers"] = _layer_rows(layer_table, model, bounds, probe)
-        loss_sum.zero_(), correct.zero_()
-        seen_since, last_report = 0, time.perf_counter()
-        return rec
-
-    rec = _initial_report(model, data, spec, opt, layers, bounds, probe, start)
+    rec = run.initial_report()
     if rec["train_loss"] is None or rec["val_loss"] is None:
         yield _final(rec, "diverged", "diverged at initialization: the loss overflowed", diverged_epoch=0)
         return
     yield rec
     for epoch in range(spec.epochs):
-        perm = torch.randperm(n, generator=gen).to(device)
-        for b in range(steps_per_epoch):
+        perm = torch.randperm(len(data.train), generator=gen).to(data.device)
+        for b in range(run.steps_per_epoch):
             if stop is not None and stop():
-                base = rec or {"epoch": 0.0, "epoch_end": False, "step": 0, "samples": 0,
-                               "time": 0.0, "progress": 0.0, "layers": []}
-                yield _final(dict(base, time=time.perf_counter() - start), "cancelled",
+                yield _final(dict(rec, time=time.perf_counter() - run.start), "cancelled",
                              f"cancelled at epoch {epoch + 1}")
                 return
-            last = b == steps_per_epoch - 1
-            # A time-based report needs the epoch's last tenth still ahead, so the epoch-end
-            # report that follows averages more than a batch or two.
-            reporting = last or (spec.report_seconds > 0 and b < steps_per_epoch - max(2, steps_per_epoch // 10)
-                                 and time.perf_counter() - last_report >= spec.report_seconds)
-            idx = perm[b * spec.batch_size:(b + 1) * spec.batch_size]
-            xb, yb = data.features(data.train.x[idx]), data.train.y[idx]
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if spec.clip_norm > 0:
-                grad_norm = nn.utils.clip_grad_norm_(params, spec.clip_norm, foreach=True)  # norm before clipping
-            elif reporting:
-                grad_norm = nn.utils.get_total_norm([p.grad for p in params if p.grad is not None], foreach=True)
-            layer_table = None
-            if reporting and layers is not None:
-                layers.snapshot()
-            opt.step()
-            if scheduler is not None and sched_spec.interval == "batch":
-                scheduler.step()
-            if reporting and layers is not None:
-                layer_table = layers.measure()
-            loss_sum += loss.detach() * len(yb)
-            correct += (logits.argmax(1) == yb).sum()
-            seen_since += len(yb)
-            samples += len(yb)
-            step += 1
+            reporting = run.wants_report(b)
+            table = run.train_step(perm[b * spec.batch_size:(b + 1) * spec.batch_size], reporting)
             if not reporting:
                 continue
-            rec = report(epoch + (b + 1) / steps_per_epoch, last, layer_table)
+            last = b == run.steps_per_epoch - 1
+            rec = run.report(epoch + (b + 1) / run.steps_per_epoch, last, table)
             if rec["train_loss"] is None or rec["val_loss"] is None:
                 yield _final(rec, "diverged", f"diverged at epoch {epoch + 1}", diverged_epoch=epoch + 1)
                 return
             if not last:
                 yield rec
-        # epoch end: rec is the epoch's last report
-        if scheduler is not None and sched_spec.interval == "epoch":
-            scheduler.step(rec["val_loss"]) if sched_spec.needs_metric else scheduler.step()
-        if spec.patience:
-            if rec["val_loss"] < best[0] - 1e-6:
-                best, bad_epochs = (rec["val_loss"], copy.deepcopy(model.state_dict()), epoch + 1), 0
-            else:
-                bad_epochs += 1
-            if bad_epochs >= spec.patience:
-                yield rec
-                model.load_state_dict(best[1])
-                rec = dict(rec, val_loss=None, val_acc=None)
-                rec["val_loss"], rec["val_acc"] = evaluate(model, data, data.valid)
-                yield _final(rec, "early_stopped",
-                             f"stopped early at epoch {epoch + 1}; restored the weights of epoch {best[2]}")
-                return
+        run.step_epoch_scheduler(rec["val_loss"])  # rec: the epoch's last report
+        if early.should_stop(model, rec["val_loss"], epoch + 1):
+            yield rec
+            model.load_state_dict(early.best_state)
+            val_loss, val_acc = evaluate(model, data, data.valid)
+            yield _final(dict(rec, val_loss=val_loss, val_acc=val_acc), "early_stopped",
+                         f"stopped early at epoch {epoch + 1}; restored the weights of epoch {early.best_epoch}")
+            return
         if epoch == spec.epochs - 1:
             yield _final(rec, "done", f"finished {spec.epochs} epochs")
             return
         yield rec
-
-
-def _initial_report(model: nn.Module, data: Data, spec: TrainSpec, opt: torch.optim.Optimizer,
-                    layers: _Layers | None, bounds, probe, start: float) -> Record:
-    """Epoch 0: the state at initialization, with gradients of the first train examples.
-
-    Buffers (batch-norm running statistics) are restored so this look changes nothing.
-    """
-    buffers = {k: v.clone() for k, v in model.named_buffers()}
-    xb, yb = data.features(data.train.x[:spec.batch_size]), data.train.y[:spec.batch_size]
-    logits = model(xb)
-    loss = F.cross_entropy(logits, yb)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    table, grad_norm = None, nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
-    if layers is not None:
-        layers.snapshot()
-        table = layers.measure()  # no step taken: update ratio 0
-    opt.zero_grad(set_to_none=True)
-    model.load_state_dict(buffers, strict=False)
-    train_loss, train_acc, gn = torch.stack([loss.detach(), (logits.argmax(1) == yb).float().mean(),
-                                             grad_norm]).tolist()
-    val_loss, val_acc = evaluate(model, data, data.valid)
-    rec: Record = {
-        "epoch": 0.0, "epoch_end": True, "step": 0, "samples": 0, "train_loss": _finite(train_loss),
-        "train_acc": train_acc, "val_loss": _finite(val_loss), "val_acc": val_acc,
-        "lr": float(opt.param_groups[0]["lr"]), "time": time.perf_counter() - start,
-        "progress": 0.0, "status": "running", "grad_norm": _finite(gn),
-    }
-    rec["layers"] = _layer_rows(table, model, bounds, probe) if rec["val_loss"] is not None else []
-    return rec
 
 
 def _final(rec: Record, status: str, message: str, **extra) -> Record:

@@ -29,7 +29,7 @@ def test_run_writes_config_status_and_records(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["run", "nope"], "valid names: vanishing"),
+    (["run", "nope"], "unknown experiment 'nope'; valid names: "),
     (["run", "vanishing", "--set", "depth=500"], "depth must be 1..100"),
     (["run", "vanishing", "--set", "depth=deep"], "depth must be int"),
     (["run", "vanishing", "--set", "colour=red"], "no field 'colour'"),
