@@ -44,7 +44,8 @@ THREADS_ENV = "DYNAMICS_TORCH_THREADS"
 
 
 def configure_threads(cores: int | None = None) -> int:
-    """Intra-op threads for a server process: $DYNAMICS_TORCH_THREADS, else one per two cores.
+    """Intra-op threads for the calling thread of a server process: $DYNAMICS_TORCH_THREADS,
+    else one per two cores. (Torch's CPU thread count is an OpenMP setting, held per thread.)
 
     Small MLPs gain little from a second thread (1.15 against 1.23 s/epoch in the benchmark),
     but when a training job, a page's own measurement and other processes share two cores,

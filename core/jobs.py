@@ -124,7 +124,8 @@ _ids = itertools.count(1)
 class Runner:
     """Runs at most `max_running` jobs at once; at most `max_queue` more wait in line."""
 
-    def __init__(self, max_running: int = 1, max_queue: int = 16, keep_finished: int = 32) -> None:
+    def __init__(self, max_running: int = 1, max_queue: int = 16, keep_finished: int = 32,
+                 thread_init: Callable[[], object] | None = None) -> None:
         if max_running < 1 or max_queue < 0:
             raise ValueError("max_running must be >= 1 and max_queue >= 0")
         self.max_running, self.max_queue = max_running, max_queue
@@ -133,6 +134,7 @@ class Runner:
         self._running: set[Job] = set()
         self._by_key: OrderedDict[str, Job] = OrderedDict()  # shared and cached jobs
         self._keep_finished = keep_finished
+        self._thread_init = thread_init  # run first in each worker (e.g. torch's per-thread settings)
         self._workers = [threading.Thread(target=self._work, daemon=True, name=f"job-worker-{i}")
                          for i in range(max_running)]
         for w in self._workers:
@@ -187,6 +189,8 @@ class Runner:
             del self._by_key[k]
 
     def _work(self) -> None:
+        if self._thread_init is not None:
+            self._thread_init()
         while True:
             with self._lock:
                 while not self._waiting:
@@ -220,11 +224,15 @@ def default_limit() -> int:
 
 
 def runner() -> Runner:
-    """The process-wide runner, created on first use."""
+    """The process-wide runner, created on first use. Its workers set torch's thread count for
+    a shared server (an OpenMP setting is per thread, so each worker sets its own)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")))
+            from core.device import configure_threads
+
+            _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")),
+                              thread_init=configure_threads)
         return _default
 
 

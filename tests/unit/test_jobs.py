@@ -142,3 +142,20 @@ def test_default_limit_reads_the_environment(monkeypatch):
     assert jobs.default_limit() == 3
     monkeypatch.delenv(jobs.MAX_JOBS_ENV)
     assert jobs.default_limit() == 1  # no GPU here: one job at a time
+
+
+def test_each_worker_runs_the_thread_init_first():
+    seen = []
+    r = jobs.Runner(max_running=2, max_queue=2, thread_init=lambda: seen.append(threading.current_thread().name))
+    job = r.submit(ticker(2, 0.001))
+    assert job.wait(5)
+    assert sorted(seen) == ["job-worker-0", "job-worker-1"]
+
+
+def test_the_process_runner_sets_torch_threads_in_its_workers(monkeypatch):
+    import torch
+
+    monkeypatch.setenv("DYNAMICS_TORCH_THREADS", "3")  # not what a 2-core default would give
+    monkeypatch.setattr(jobs, "_default", None)
+    job = jobs.submit(lambda stop: iter([{"threads": torch.get_num_threads()}]))
+    assert job.wait(5) and job.records == [{"threads": 3}]
