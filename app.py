@@ -4,6 +4,7 @@ import streamlit as st
 st.set_page_config(page_title="Training dynamics", page_icon="📉", layout="wide")
 st.navigation([
     st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("app_pages/activations.py", title="Activations", icon="〰️", url_path="activations"),
     st.Page("app_pages/variance.py", title="Initialization variance", icon="📊", url_path="variance"),
     st.Page("app_pages/vanishing.py", title="Vanishing gradients", icon="📉", url_path="vanishing"),
 ]).run()

@@ -4,7 +4,8 @@ import streamlit as st
 
 from core import data, device, experiments
 
-LAB_PAGES = {"variance": "app_pages/variance.py", "vanishing": "app_pages/vanishing.py"}
+LAB_PAGES = {"activations": "app_pages/activations.py", "variance": "app_pages/variance.py",
+             "vanishing": "app_pages/vanishing.py"}
 
 st.title("Training dynamics")
 st.write(

@@ -5,7 +5,7 @@ import pandas as pd
 
 CURVE_COLUMNS = ["run", "epoch", "samples", "time", "metric", "split", "value"]
 LAYER_COLUMNS = ["run", "epoch", "layer", "grad_norm", "weight_norm", "update_ratio",
-                 "act_mean", "act_std", "dead", "saturated"]
+                 "act_mean", "act_std", "dead", "saturated", "dead_grad"]
 
 
 def train_records(records: list[dict]) -> list[dict]:

@@ -43,6 +43,9 @@ def shared_controls(datasets: list[str] | None = None) -> Shared:
         st.session_state["dataset"] = options[0]
     _keep("device", "auto")
     _keep("seed", 0)
+    # Labelled here, in the script's thread: torch's thread count is per thread, and AppTest
+    # formats options from its own thread.
+    auto = f"auto ({device.describe(device.pick())})"
     with st.sidebar:
         st.header("Shared settings")
         st.selectbox("Dataset", options, key="dataset", format_func=_dataset_label,
@@ -51,7 +54,7 @@ def shared_controls(datasets: list[str] | None = None) -> Shared:
                           f"{data.data_dir()}")
         st.selectbox("Device", list(device.CHOICES[:1]) + device.available(), key="device",
                      on_change=_save, args=("device",),
-                     format_func=lambda d: f"auto ({device.describe(device.pick())})" if d == "auto" else d)
+                     format_func=lambda d: auto if d == "auto" else d)
         st.number_input("Seed", 0, 2**31 - 1, key="seed", step=1, on_change=_save, args=("seed",),
                         help="fixes the split, the initial weights and the batch order")
         st.caption(f"Running on {device.describe(device.pick(st.session_state['device']))}")

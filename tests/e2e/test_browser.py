@@ -6,7 +6,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
-         "/variance": "Initialization variance"}
+         "/variance": "Initialization variance", "/activations": "Activation functions"}
 TIMEOUT_MS = 60_000
 
 
@@ -40,7 +40,10 @@ def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: boo
         f"() => /([0-9]+) reports so far/.test(document.body.innerText) && "
         f"parseInt(document.body.innerText.match(/([0-9]+) reports so far/)[1]) > {first + 2}",
         timeout=TIMEOUT_MS)
-    assert charts.count() >= max(min_charts, before + 1)
+    # Vega mounts a chart a moment after the text drawn with it, so wait for the count
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= "
+        f"{max(min_charts, before + 1)}", timeout=TIMEOUT_MS)
     stop = page.get_by_role("button", name="Stop", exact=True)
     if may_finish and stop.is_disabled():
         page.get_by_text("Finished.").wait_for(timeout=10_000)
@@ -62,3 +65,13 @@ def test_variance_measures_at_once_and_trains_live(page, app_url):
     page.get_by_text("Histograms of activations").first.wait_for(timeout=TIMEOUT_MS)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 5
     _press_and_watch_it_grow(page, "Train", min_charts=6, may_finish=True)
+
+
+def test_activations_draws_at_once_and_dying_relu_grows_live(page, app_url):
+    page.goto(app_url + "/activations?depth=6&epochs=100&activations=relu,leaky_relu")
+    page.get_by_role("heading", name=PAGES["/activations"]).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name="Dying ReLU").wait_for(timeout=TIMEOUT_MS)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(2).wait_for(timeout=TIMEOUT_MS)
+    assert charts.count() == 3  # shapes, gradient through depth, gated unit
+    _press_and_watch_it_grow(page, "Run", min_charts=6, may_finish=True)  # + dead per layer, over epochs, curves

@@ -1,0 +1,89 @@
+"""The Activations page driven by AppTest: instant views follow the sliders; dying ReLU runs live."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.charts import chart_data, chart_title
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "app_pages/activations.py"
+SHAPES = "Activations and their slopes"
+DEPTH = "Gradient factor from the activations alone, through L layers"
+DEAD = "Dead units per layer, latest report"
+
+
+def page(**params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    return at.switch_page(PAGE).run()
+
+
+def charts_by_title(at: AppTest) -> dict:
+    return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
+
+
+def test_renders_the_instant_views_and_the_properties():
+    at = page()
+    assert not at.exception and not at.warning
+    titles = set(charts_by_title(at))
+    assert {SHAPES, DEPTH, "SwiGLU (Swish gate): out(a, b) = gate(a) · b"} <= titles
+    assert DEAD not in titles  # nothing trained before Run
+    table = next(df.value for df in at.dataframe if "output range" in df.value.columns).set_index("activation")
+    assert table.loc["Sigmoid", "largest |f′|"] == "0.25 at z = 0"
+    assert table.loc["Sigmoid", "output range"] == "(0, 1)"
+
+
+def test_sliders_change_the_chart_data():
+    at = page()
+    before = charts_by_title(at)
+    at.slider(key="act_zrange").set_value((-2.0, 3.0)).run()
+    at.slider(key="act_sigma").set_value(3.0).run()
+    after = charts_by_title(at)
+    assert (before[SHAPES]["curves"].z.min(), before[SHAPES]["curves"].z.max()) == (-6.0, 6.0)
+    assert (after[SHAPES]["curves"].z.min(), after[SHAPES]["curves"].z.max()) == (-2.0, 3.0)
+    tanh = {k: v[DEPTH]["products"].query("activation == 'Tanh'").set_index("depth")["product"]
+            for k, v in (("before", before), ("after", after))}
+    assert tanh["after"][5] < tanh["before"][5]  # a wider spread pushes tanh into its flat tails
+
+
+def test_parameters_and_readout_reach_the_views():
+    at = page()
+    at.multiselect(key="act_names").set_value(["leaky_relu"]).run()
+    at.slider(key="act_leaky_alpha").set_value(0.2).run()
+    at.slider(key="act_z").set_value(-1.0).run()
+    assert not at.exception
+    readout = charts_by_title(at)[SHAPES]["readout"]
+    assert readout[["f", "df"]].values.tolist() == [[-0.2, 0.2]]
+    values = next(df.value for df in at.dataframe if "f′(z)" in df.value.columns)
+    assert values["activation"].tolist() == ["Leaky ReLU (α = 0.2)"]
+
+
+def test_the_gate_can_be_chosen():
+    at = page()
+    at.selectbox(key="act_gate").set_value("glu").run()
+    surface = charts_by_title(at)["GLU (sigmoid gate): out(a, b) = gate(a) · b"]["surface"]
+    assert (surface[surface.b == 0].out == 0).all()
+
+
+def test_dying_relu_runs_and_draws_the_dead_units():
+    at = page(activations="relu,leaky_relu", depth="3", width="32", epochs="2")
+    assert at.slider(key="act_depth").value == 3
+    assert at.multiselect(key="act_dying_acts").value == ["relu", "leaky_relu"]
+    at.button(key="activations_job_run").click().run()
+    job = at.session_state["activations_job"]
+    assert job.wait(120) and job.status == "done"
+    at.run()
+    assert not at.exception and at.success[0].value == "Finished."
+    charts = charts_by_title(at)
+    assert set(charts[DEAD]["dead"].run) == {"ReLU", "Leaky ReLU"} and charts[DEAD]["dead"].layer.max() == 3
+    assert set(charts["Dead units over training"]["dead_epochs"].epoch) == {0.0, 1.0, 2.0}
+    summaries = [m.value for m in at.markdown if "of hidden units are dead" in m.value]
+    assert len(summaries) == 2
+
+
+def test_out_of_range_url_values_are_ignored_with_a_message():
+    at = page(depth="99", lr="abc", activations="relu,swishy", epochs="4")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "depth must be 1..30" in text and "lr must be float" in text and "swishy" in text
+    assert at.slider(key="act_depth").value == 6 and at.slider(key="act_epochs").value == 4
