@@ -1,11 +1,10 @@
 """Activations: each function and its slope, saturation, gradient through depth, gated units,
 and dying ReLU units watched live while a net trains."""
-import functools
 
 import streamlit as st
 
 from core import activation_shapes as shapes
-from core import activations, charts, frames, jobs, optim
+from core import activations, charts, frames, optim
 from core.experiments import activations as lab
 from core.experiments import base
 from ui import live, query, sidebar
@@ -156,26 +155,19 @@ if problem:
     st.warning(problem)
 
 
-def start() -> jobs.Job:
-    st.session_state.act_config = config
-    return jobs.submit(functools.partial(lab.run, config), label="activations", key=base.config_key(config))
-
-
 panel = live.LivePanel("activations")
-panel.controls(start if config else None, disabled_reason=problem)
-
-STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "🏁"}
+panel.controls(panel.starter(lab.run, config) if config else None, disabled_reason=problem)
 
 
 def draw(records: list[dict], job) -> None:
-    cfg = st.session_state.get("act_config", DEFAULTS)
+    cfg = panel.job_config(DEFAULTS)
     runs = frames.by_run(records)
     if not runs:
         st.caption("Press **Run** to train; the charts appear after the first report.")
         return
-    st.caption(f"{sum(len(r) for r in runs.values())} reports so far", help="one report per epoch per activation")
+    live.reports_caption(runs, help="one report per epoch per activation")
     for run, recs in runs.items():
-        st.markdown(f"{STATUS_ICON.get(recs[-1].get('status'), '⏳')} **{run}**: {lab.summary(recs)}")
+        st.markdown(f"{live.status_icon(recs)} **{run}**: {lab.summary(recs)}")
     shown = lab.labels(cfg)
     left, right = st.columns(2)
     with left:

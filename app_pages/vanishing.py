@@ -1,9 +1,8 @@
 """Vanishing gradients: deep nets side by side, gradient norm per layer watched live."""
-import functools
 
 import streamlit as st
 
-from core import activations, charts, frames, init, jobs, optim
+from core import activations, charts, frames, init, optim
 from core.experiments import base, vanishing
 from core.models import NORMS
 from ui import live, query, sidebar
@@ -79,28 +78,19 @@ if problem:
     st.warning(problem)
 
 
-def start() -> jobs.Job:
-    st.session_state.vg_config = config
-    return jobs.submit(functools.partial(vanishing.run, config), label="vanishing", key=base.config_key(config))
-
-
 panel = live.LivePanel("vanishing")
-panel.controls(start if config and runs else None, disabled_reason=problem)
-
-STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "🏁"}  # status, not verdict
+panel.controls(panel.starter(vanishing.run, config) if config and runs else None, disabled_reason=problem)
 
 
 def draw(records: list[dict], job) -> None:
-    cfg = st.session_state.get("vg_config", DEFAULTS)
+    cfg = panel.job_config(DEFAULTS)
     if not frames.by_run(records):
         st.caption("Press **Run** to train the configurations; charts appear after the first report.")
         return
-    n_reports = sum(len(recs) for recs in frames.by_run(records).values())
     st.subheader("Verdicts")
-    st.caption(f"{n_reports} reports so far", help="one report per epoch per configuration, more on large sets")
+    live.reports_caption(frames.by_run(records), help="one report per epoch per configuration, more on large sets")
     for run, recs in frames.by_run(records).items():
-        icon = STATUS_ICON.get(recs[-1].get("status"), "⏳")
-        st.markdown(f"{icon} **{run}**: {vanishing.verdict(recs)}")
+        st.markdown(f"{live.status_icon(recs)} **{run}**: {vanishing.verdict(recs)}")
     labels = [vanishing.parse_run(text).label for text in cfg.runs]
     status = frames.status(records)
     st.vega_lite_chart(spec=charts.learning_curves(frames.curves(records), epochs=cfg.epochs, runs=labels,

@@ -1,10 +1,9 @@
 """Initialization variance: the spread of signals through depth at initialization, then a short
 training that shows the variance picture predicts which nets learn."""
-import functools
 
 import streamlit as st
 
-from core import activations, charts, frames, init, jobs
+from core import activations, charts, frames, init
 from core.experiments import base, vanishing, variance
 from ui import live, query, sidebar
 
@@ -110,19 +109,16 @@ train_config = vanishing.Config(runs=tuple(run_texts), dataset=config.dataset, d
                                 width=config.width, epochs=epochs, seed=config.seed, device=config.device)
 
 
-def start() -> jobs.Job:
-    st.session_state.var_train_config = train_config
-    return jobs.submit(functools.partial(vanishing.run, train_config), label="variance-train",
-                       key=base.config_key(train_config))
+panel = live.LivePanel("variance_train")
 
 
 def draw(recs: list[dict], job) -> None:
-    cfg = st.session_state.get("var_train_config", train_config)
+    cfg = panel.job_config(train_config)
     by = frames.by_run(recs)
     if not by:
         st.caption("Press **Train** for a short training of every pair above.")
         return
-    st.caption(f"{sum(len(rs) for rs in by.values())} reports so far")
+    live.reports_caption(by)
     for run, rs in by.items():
         st.markdown(f"**{run}**: {vanishing.verdict(rs)}")
     labels = [vanishing.parse_run(text).label for text in cfg.runs]
@@ -130,6 +126,5 @@ def draw(recs: list[dict], job) -> None:
                                                    status=frames.status(recs)))
 
 
-panel = live.LivePanel("variance_train")
-panel.controls(start, label="Train")
+panel.controls(panel.starter(vanishing.run, train_config), label="Train")
 panel.show(draw)

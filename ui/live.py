@@ -2,23 +2,40 @@
 redraws the page's charts from the job's records about twice a second while it trains."""
 from __future__ import annotations
 
-from typing import Callable
+import functools
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
 from core import jobs
+from core.experiments import base
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
 REFRESH_SECONDS = 0.5
+STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "🏁"}  # status, not verdict
 
 
 class LivePanel:
     def __init__(self, key: str) -> None:
+        self.name = key
         self.key = f"{key}_job"  # session-state slot holding this page's job handle
+        self.config_slot = f"{key}_config"  # ...and the config that job runs
 
     @property
     def job(self) -> jobs.Job | None:
         return st.session_state.get(self.key)
+
+    def starter(self, run: Callable[..., Iterator[dict]], config: Any) -> Callable[[], jobs.Job]:
+        """A `start` for `controls`: submits run(config) (identical configs share one job) and
+        remembers the config, so the charts keep describing the run while widgets move."""
+        def start() -> jobs.Job:
+            st.session_state[self.config_slot] = config
+            return jobs.submit(functools.partial(run, config), label=self.name, key=base.config_key(config))
+        return start
+
+    def job_config(self, default: Any) -> Any:
+        """The config of the job on show (`default` before the first run)."""
+        return st.session_state.get(self.config_slot, default)
 
     def controls(self, start: Callable[[], jobs.Job] | None, *, label: str = "Run",
                  disabled_reason: str | None = None) -> None:
@@ -79,3 +96,12 @@ def status_line(job: jobs.Job | None) -> None:
         st.info("Stopped. The charts show everything measured up to the stop.")
     elif job.status == "failed":
         st.error(job.error or "The run failed.")
+
+
+def status_icon(records: list[dict]) -> str:
+    return STATUS_ICON.get(records[-1].get("status"), "⏳") if records else "⏳"
+
+
+def reports_caption(by_run: dict[str, list[dict]], help: str | None = None) -> None:
+    """'N reports so far': shows the charts are growing (and lets browser tests see it)."""
+    st.caption(f"{sum(len(recs) for recs in by_run.values())} reports so far", help=help)

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core import activations, data, device, optim
+from core import activations, device, optim
 from core.experiments import base
 from core.experiments.common import Stop, load_data, never, tag_runs
 from core.frames import latest_layers, layers
@@ -35,15 +35,15 @@ DEAD_SLOPE = 1e-3  # |f'| below this on every probe example: the unit gets no gr
 class Config:
     activations: tuple = base.param(("relu", "leaky_relu", "elu", "gelu"), "activations trained side by side",
                                     lo=1, hi=6, item_choices=activations.names)
-    dataset: str = base.param("digits", "dataset name", choices=data.names)
+    dataset: str = base.dataset_param()
     depth: int = base.param(6, "hidden layers", lo=1, hi=30)
     width: int = base.param(100, "units per hidden layer", lo=4, hi=512)
     optimizer: str = base.param("adam", "optimizer", choices=optim.names)
     lr: float = base.param(0.01, "learning rate", lo=1e-5, hi=10.0)
     epochs: int = base.param(10, "passes over the train split", lo=1, hi=100)
     batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
-    seed: int = base.param(0, "seed for the split, the initial weights and the batch order", lo=0, hi=2**31 - 1)
-    device: str = base.param("auto", "auto, cuda, mps or cpu", choices=device.CHOICES)
+    seed: int = base.seed_param()
+    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)

@@ -23,6 +23,22 @@ def param(default: Any, help: str, *, lo: float | None = None, hi: float | None 
     return field(default=default, metadata=meta)
 
 
+def dataset_param(help: str = "dataset name") -> Any:
+    from core import data  # late: data is heavy and only needed for the choices
+
+    return param("digits", help, choices=data.names)
+
+
+def seed_param() -> Any:
+    return param(0, "seed for the split, the initial weights and the batch order", lo=0, hi=2**31 - 1)
+
+
+def device_param() -> Any:
+    from core import device
+
+    return param("auto", "auto, cuda, mps or cpu", choices=device.CHOICES)
+
+
 def _choices(c: Choices) -> list[str] | None:
     return None if c is None else list(c() if callable(c) else c)
 

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterator
 
-from core import activations, data, device, init, optim
+from core import activations, device, init, optim
 from core.experiments import base
 from core.experiments.common import Stop, load_data, never, tag_runs
 from core.models import NORMS, MLPSpec, build_mlp
@@ -87,15 +87,15 @@ class Config:
     runs: tuple = base.param(("sigmoid-glorot", "tanh-naive", "relu-naive", "relu-he"),
                              "configurations side by side: preset keys or activation/init[/norm=..][/clip=..]",
                              lo=1, hi=MAX_RUNS)
-    dataset: str = base.param("digits", "dataset name", choices=data.names)
+    dataset: str = base.dataset_param()
     depth: int = base.param(20, "hidden layers", lo=1, hi=100)
     width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
     optimizer: str = base.param("sgd", "optimizer for every run without its own", choices=optim.names)
     lr: float = base.param(0.05, "learning rate for every run without its own", lo=1e-6, hi=100.0)
     epochs: int = base.param(10, "passes over the train split", lo=1, hi=100)
     batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
-    seed: int = base.param(0, "seed for the split, the initial weights and the batch order", lo=0, hi=2**31 - 1)
-    device: str = base.param("auto", "auto, cuda, mps or cpu", choices=device.CHOICES)
+    seed: int = base.seed_param()
+    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)
@@ -141,7 +141,7 @@ def _ratio_words(layers: list[dict], depth: int) -> str | None:
     if last == 0:
         return f"layer {depth} gets no gradient at all"
     if first == 0:
-        return f"layer 1 gets no gradient at all (its units are saturated or dead)"
+        return "layer 1 gets no gradient at all (its units are saturated or dead)"
     r = first / last
     if r < 1e-3:
         return f"layer 1 gets {pow10(r)} of the gradient of layer {depth}: vanishing"

@@ -37,7 +37,7 @@ class Config:
                                     item_choices=activations.names)
     inits: tuple = base.param(("naive", "glorot_uniform"), "initializers compared", lo=1, hi=6,
                               item_choices=init.names)
-    dataset: str = base.param("digits", "dataset the probe batch comes from", choices=data.names)
+    dataset: str = base.dataset_param("dataset the probe batch comes from")
     depth: int = base.param(50, "hidden layers", lo=1, hi=100)
     width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
     batch_size: int = base.param(512, "examples in the probe batch", lo=8, hi=4096)
@@ -45,7 +45,7 @@ class Config:
     bias: bool = base.param(False, "biases on; off as in Glorot's and He's analyses")
     hist_layers: tuple = base.param(("1", "5", "10", "25", "50"), "layers whose histograms are drawn", lo=1, hi=8)
     seed: int = base.param(0, "first seed; also fixes the split", lo=0, hi=2**31 - 1)
-    device: str = base.param("auto", "auto, cuda, mps or cpu", choices=device.CHOICES)
+    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)

@@ -1,11 +1,7 @@
 """The Activations page driven by AppTest: instant views follow the sliders; dying ReLU runs live."""
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-from tests.app.charts import chart_data, chart_title
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.helpers import charts_by_title, open_page
 PAGE = "app_pages/activations.py"
 SHAPES = "Activations and their slopes"
 DEPTH = "Gradient factor from the activations alone, through L layers"
@@ -13,13 +9,7 @@ DEAD = "Dead units per layer, latest report"
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update(params)
-    return at.switch_page(PAGE).run()
-
-
-def charts_by_title(at: AppTest) -> dict:
-    return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
+    return open_page(PAGE, **params)
 
 
 def test_renders_the_instant_views_and_the_properties():

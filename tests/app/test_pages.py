@@ -2,7 +2,6 @@
 import urllib.error
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import data, jobs

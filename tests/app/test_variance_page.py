@@ -1,22 +1,12 @@
 """The Initialization-variance page driven by AppTest."""
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-from tests.app.charts import chart_data, chart_title
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.helpers import charts_by_title, open_page
 PAGE = "app_pages/variance.py"
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update(params)
-    return at.switch_page(PAGE).run()
-
-
-def charts_by_title(at: AppTest) -> dict:
-    return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
+    return open_page(PAGE, **params)
 
 
 def test_renders_every_chart_and_a_summary_per_pair():

@@ -1,0 +1,30 @@
+"""Open a page under AppTest and read the data it sent with its charts."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    """Run the app through its router, switched to `page`, with URL query parameters."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    return at.switch_page(page).run()
+
+
+def chart_data(element) -> dict[str, pd.DataFrame]:
+    """Named datasets of one vega_lite_chart element, decoded from Arrow."""
+    return {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in element.proto.datasets}
+
+
+def chart_title(element) -> str:
+    title = json.loads(element.proto.spec).get("title", "")
+    return title if isinstance(title, str) else title.get("text", "")
+
+
+def charts_by_title(at: AppTest) -> dict[str, dict[str, pd.DataFrame]]:
+    return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
