@@ -1,0 +1,224 @@
+"""Many optimizers trained side by side in one vectorized pass.
+
+K = entrants × seeds MLPs of one architecture keep their weights stacked, W_l: (K, in, out),
+b_l: (K, 1, out), and run forward and backward together with batched matmuls. Each entrant
+still steps with a real torch.optim (or pytorch-optimizer) instance: its parameters are leaf
+tensors that alias its models' slices of the stacked weights, and their .grad are views of the
+matching slices of the stacked gradient, so the optimizer updates the stack in place. Seeds of
+one entrant share one optimizer, one parameter group per seed, so a fused kernel covers them.
+
+Fairness: model (entrant, seed) starts from exactly build_mlp(seed)'s weights, and every model
+sees the same batches in the same order. Dropout masks differ per model.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from core import activations, optim
+from core.data import Data
+from core.models import MLPSpec, build_mlp
+
+VECTORIZED_NORMS = ("none",)  # batch/layer norm carry per-model modules: run those one by one
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One optimizer in the race."""
+
+    optimizer: str  # core.optim name
+    lr: float  # learning rate
+    hyper: tuple[tuple[str, Any], ...] = ()  # the optimizer's own settings, e.g. (("momentum", 0.9),)
+    label: str = ""  # legend entry; the optimizer's label when empty
+
+    @property
+    def name(self) -> str:
+        return self.label or optim.get(self.optimizer).label
+
+
+def vectorizable(spec: MLPSpec) -> bool:
+    """Whether `spec` can train stacked (no per-model normalization state)."""
+    return spec.norm in VECTORIZED_NORMS
+
+
+@dataclass
+class _Layer:
+    weight: torch.Tensor  # (K, in, out) leaf, requires grad
+    bias: torch.Tensor | None  # (K, 1, out) leaf or None
+    views: list[list[torch.Tensor]] = field(default_factory=list)  # per model: its aliasing leaves
+
+
+class StackedMLPs:
+    """K MLPs with stacked weights; model k is (entrant k // n_seeds, seed k % n_seeds)."""
+
+    def __init__(self, in_dim: int, out_dim: int, spec: MLPSpec, entrants: list[Entrant], seeds: list[int],
+                 device: torch.device | str = "cpu") -> None:
+        if not vectorizable(spec):
+            raise ValueError(f"norm {spec.norm!r} cannot be stacked; vectorizable: {VECTORIZED_NORMS}")
+        self.spec, self.entrants, self.seeds = spec, entrants, seeds
+        self.k = len(entrants) * len(seeds)
+        by_seed = [build_mlp(in_dim, out_dim, spec, seed=s) for s in seeds]  # the same start for everyone
+        order = [by_seed[j] for _ in entrants for j in range(len(seeds))]  # (entrant, seed) -> model
+        self.layers = [self._stack([m.linears[i] for m in order], device) for i in range(len(order[0].linears))]
+        self.act = activations.make(spec.activation, **spec.act_params)
+        self.optimizers = [self._optimizer(e, i) for i, e in enumerate(entrants)]
+
+    @staticmethod
+    def _stack(linears: list[torch.nn.Linear], device) -> _Layer:
+        w = torch.stack([l.weight.detach().T for l in linears]).to(device).contiguous().requires_grad_()
+        b = None
+        if linears[0].bias is not None:
+            b = torch.stack([l.bias.detach()[None, :] for l in linears]).to(device).contiguous().requires_grad_()
+        layer = _Layer(w, b)
+        for t in (w, b):
+            if t is not None:
+                t.grad = torch.zeros_like(t)  # kept for good: backward accumulates into it in place
+        for k in range(len(linears)):
+            layer.views.append([_alias(t, k) for t in (w, b) if t is not None])
+        return layer
+
+    def _optimizer(self, entrant: Entrant, index: int) -> torch.optim.Optimizer:
+        n = len(self.seeds)
+        groups = [{"params": [v for layer in self.layers for v in layer.views[index * n + j]]} for j in range(n)]
+        return optim.build(entrant.optimizer, groups, lr=entrant.lr, **dict(entrant.hyper))
+
+    def forward(self, x: torch.Tensor, training: bool = True) -> torch.Tensor:
+        """x: (B, in) shared by all models -> logits (K, B, out)."""
+        h = x.unsqueeze(0).expand(self.k, -1, -1)
+        drop = self.spec.dropout_p if training and self.spec.dropout != "none" else 0.0
+        for i, layer in enumerate(self.layers):
+            z = torch.baddbmm(layer.bias, h, layer.weight) if layer.bias is not None else torch.bmm(h, layer.weight)
+            if i == len(self.layers) - 1:
+                return z
+            h = self.act(z)
+            if drop:
+                h = F.alpha_dropout(h, drop, True) if self.spec.dropout == "alpha_dropout" else F.dropout(h, drop, True)
+        raise AssertionError("an MLP has at least one layer")
+
+    def losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(K, B, C) logits, (B,) labels -> (K,) mean cross-entropy per model."""
+        k, b, c = logits.shape
+        return F.cross_entropy(logits.reshape(k * b, c), y.repeat(k), reduction="none").view(k, b).mean(1)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, alive: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimizer step for every model on the batch (x, y). alive: (K,) bool; a dead
+        (diverged) model contributes no loss. Returns per-model loss and correct count, (K,)."""
+        logits = self.forward(x)
+        losses = self.losses(logits, y)
+        for layer in self.layers:
+            layer.weight.grad.zero_()
+            if layer.bias is not None:
+                layer.bias.grad.zero_()
+        torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
+        for opt in self.optimizers:
+            opt.step()
+        return losses.detach(), (logits.argmax(-1) == y).sum(1)
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean loss and accuracy per model on (x, y), without dropout: two (K,) tensors."""
+        loss_sum = torch.zeros(self.k, device=x.device)
+        correct = torch.zeros(self.k, device=x.device)
+        for i in range(0, len(x), batch):
+            logits = self.forward(x[i:i + batch], training=False)
+            loss_sum += self.losses(logits, y[i:i + batch]) * len(y[i:i + batch])
+            correct += (logits.argmax(-1) == y[i:i + batch]).sum(1)
+        n = max(1, len(x))
+        return loss_sum / n, correct / n
+
+    def weights_of(self, k: int) -> list[torch.Tensor]:
+        """Model k's weights in nn.Linear layout (out, in), for checks and export."""
+        return [layer.weight.detach()[k].T for layer in self.layers]
+
+
+def _alias(stacked: torch.Tensor, k: int) -> torch.Tensor:
+    """A leaf tensor sharing model k's slice of `stacked`, whose .grad is the matching slice of
+    the stacked gradient: an optimizer stepping it updates the stack in place."""
+    view = stacked.detach()[k]
+    view.requires_grad_(True)
+    view.grad = stacked.grad[k]
+    return view
+
+
+def _member_records(stacked: StackedMLPs, base: dict, alive: list[bool], **columns: list) -> list[tuple[int, dict]]:
+    """(model index, record) for every model still racing; columns: per-model value lists."""
+    out, n = [], len(stacked.seeds)
+    for k in range(stacked.k):
+        if alive[k]:
+            entrant, seed = stacked.entrants[k // n], stacked.seeds[k % n]
+            out.append((k, {**base, "kind": "train", "run": f"{entrant.name} (seed {seed})",
+                            "entrant": entrant.name, "optimizer": entrant.optimizer, "seed": seed,
+                            "lr": entrant.lr, "status": "running", **{c: v[k] for c, v in columns.items()}}))
+    return out
+
+
+def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[int], *, epochs: int,
+               batch_size: int = 32, report_seconds: float = 1.0,
+               stop: Callable[[], bool] | None = None) -> Iterator[dict]:
+    """Train every entrant × seed at once, yielding one record per model per report.
+
+    A model whose loss stops being finite gets a last record "diverged at epoch N" and drops
+    out; the others race on. Reports come at every epoch end and at most `report_seconds`
+    apart within an epoch (epoch 0 = at initialization).
+    """
+    stacked = StackedMLPs(data.input_dim, data.n_classes, spec, entrants, seeds, device=data.device)
+    k, dev = stacked.k, data.device
+    x_val, y_val = data.features(data.valid.x), data.valid.y
+    n = len(data.train)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total = epochs * steps_per_epoch
+    alive = torch.ones(k, dtype=torch.bool, device=dev)
+    status = ["running"] * k
+    gen = torch.Generator().manual_seed(0)  # one batch order for every model
+    start = last = time.perf_counter()
+    loss_sum, correct = torch.zeros(k, device=dev), torch.zeros(k, device=dev)
+    seen, step = 0, 0
+
+    def report(epoch: float, epoch_end: bool, train_loss: list, train_acc: list) -> list[dict]:
+        nonlocal last
+        vl, va = stacked.evaluate(x_val, y_val)
+        val_loss, val_acc = vl.tolist(), va.tolist()
+        base = {"epoch": round(epoch, 4), "epoch_end": epoch_end, "step": step, "samples": step * batch_size,
+                "time": time.perf_counter() - start, "progress": step / total}
+        pairs = _member_records(stacked, base, [s == "running" for s in status], train_loss=train_loss,
+                                train_acc=train_acc, val_loss=val_loss, val_acc=val_acc)
+        for kk, rec in pairs:
+            finite = math.isfinite(rec["val_loss"]) and (rec["train_loss"] is None or math.isfinite(rec["train_loss"]))
+            if not finite:  # this model drops out; the others race on
+                status[kk], alive[kk] = "diverged", False
+                ep = max(1, math.ceil(epoch))
+                rec.update(status="diverged", message=f"diverged at epoch {ep}", diverged_epoch=ep,
+                           val_loss=None, train_loss=None, val_acc=None)
+        last = time.perf_counter()
+        return [rec for _, rec in pairs]
+
+    yield from report(0.0, True, [None] * k, [None] * k)
+    for epoch in range(epochs):
+        perm = torch.randperm(n, generator=gen).to(dev)
+        for b in range(steps_per_epoch):
+            if stop is not None and stop():
+                return
+            idx = perm[b * batch_size:(b + 1) * batch_size]
+            losses, hits = stacked.step(data.features(data.train.x[idx]), data.train.y[idx], alive)
+            loss_sum += losses * len(idx)
+            correct += hits
+            seen += len(idx)
+            step += 1
+            end = b == steps_per_epoch - 1
+            if end or (report_seconds and time.perf_counter() - last >= report_seconds):
+                tl, ta = (loss_sum / seen).tolist(), (correct / seen).tolist()
+                loss_sum.zero_(), correct.zero_()
+                seen = 0
+                recs = report(epoch + (b + 1) / steps_per_epoch, end, tl, ta)
+                if end and epoch == epochs - 1:
+                    for rec in recs:
+                        if rec["status"] == "running":
+                            rec.update(status="done", message=f"finished {epochs} epochs")
+                yield from recs
+                if not any(s == "running" for s in status):
+                    return
