@@ -7,4 +7,5 @@ st.navigation([
     st.Page("app_pages/activations.py", title="Activations", icon="〰️", url_path="activations"),
     st.Page("app_pages/variance.py", title="Initialization variance", icon="📊", url_path="variance"),
     st.Page("app_pages/vanishing.py", title="Vanishing gradients", icon="📉", url_path="vanishing"),
+    st.Page("app_pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
 ]).run()

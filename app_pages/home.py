@@ -5,7 +5,8 @@ import streamlit as st
 from core import data, device, experiments
 
 LAB_PAGES = {"activations": "app_pages/activations.py", "variance": "app_pages/variance.py",
-             "vanishing": "app_pages/vanishing.py"}
+             "vanishing": "app_pages/vanishing.py",
+             "optimizer_race": "app_pages/race.py"}
 
 st.title("Training dynamics")
 st.write(

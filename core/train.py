@@ -37,7 +37,8 @@ class TrainSpec:
     layer_stats: bool = True  # per-layer gradient norm, weight norm and update ratio
     track_activations: bool = False  # per-layer activation mean/std/saturation on a probe batch
     report_seconds: float = 1.0  # longest gap between reports within an epoch; 0 = epoch ends only
-    seed: int = 0  # batch order and dropout masks
+    seed: int = 0  # batch order, dropout masks and Hessian probes
+    optimizer_settings: tuple = ()  # the optimizer's own settings as (name, value) pairs, e.g. (("momentum", 0.95),)
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= MAX_EPOCHS:
@@ -149,7 +150,10 @@ class _Run:
     def __init__(self, model: nn.Module, data: Data, spec: TrainSpec) -> None:
         self.model, self.data, self.spec = model, data, spec
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr, weight_decay=spec.weight_decay)
+        settings = dict(spec.optimizer_settings)
+        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr,
+                               weight_decay=settings.pop("weight_decay", spec.weight_decay), **settings)
+        self.needs_hessian = optim.get(spec.optimizer).needs_hessian
         self.steps_per_epoch = math.ceil(len(data.train) / spec.batch_size)
         self.total_steps = spec.epochs * self.steps_per_epoch
         self.sched_spec = schedules.get(spec.schedule)
@@ -178,7 +182,11 @@ class _Run:
         logits = self.model(xb)
         loss = F.cross_entropy(logits, yb)
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        graph = self.needs_hessian and optim.hessian_due(self.opt)
+        if graph:  # the step estimates the Hessian from the gradients' own graph
+            self._backward_with_graph(loss)
+        else:
+            loss.backward()
         if self.spec.clip_norm > 0:  # the norm recorded is the one before clipping
             self.grad_norm = nn.utils.clip_grad_norm_(self.params, self.spec.clip_norm, foreach=True)
         elif reporting:
@@ -187,12 +195,25 @@ class _Run:
         if reporting and self.layers is not None:
             self.layers.snapshot()
         self.opt.step()
+        if graph:  # drop the gradients' graph: it references the parameters (a cycle that leaks)
+            for p in self.params:
+                if p.grad is not None:
+                    p.grad = p.grad.detach()
         if self.scheduler is not None and self.sched_spec.interval == "batch":
             self.scheduler.step()
         self.sums.add(loss, logits, yb)
         self.samples += len(yb)
         self.step += 1
         return self.layers.measure() if reporting and self.layers is not None else None
+
+    def _backward_with_graph(self, loss: torch.Tensor) -> None:
+        """Gradients that keep their graph (create_graph), for a step that differentiates them.
+
+        autograd.grad rather than backward(create_graph=True): same gradients, set once into the
+        emptied .grad fields, without backward's warning about accumulating into them."""
+        grads = torch.autograd.grad(loss, self.params, create_graph=True, allow_unused=True)
+        for p, g in zip(self.params, grads):
+            p.grad = g
 
     def report(self, epoch: float, epoch_end: bool, layer_table: torch.Tensor | None) -> Record:
         train_loss, train_acc = self.sums.read_and_reset()
@@ -270,8 +291,9 @@ def train(model: nn.Module, data: Data, spec: TrainSpec, *,
     """Train `model` on `data`, yielding a record per report; the last record's status is
     "done", "diverged", "early_stopped" or "cancelled" (every other record: "running")."""
     model.train()
-    if any(isinstance(m, (nn.Dropout, nn.AlphaDropout)) for m in model.modules()):
-        torch.manual_seed(spec.seed)  # dropout masks draw from the global generator
+    if (any(isinstance(m, (nn.Dropout, nn.AlphaDropout)) for m in model.modules())
+            or optim.get(spec.optimizer).needs_hessian):
+        torch.manual_seed(spec.seed)  # dropout masks and Hutchinson's probes draw from the global generator
     run, early = _Run(model, data, spec), _EarlyStop(spec.patience)
     gen = torch.Generator().manual_seed(spec.seed)  # batch order, on the CPU for every device
     rec = run.initial_report()

@@ -6,7 +6,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
-         "/variance": "Initialization variance", "/activations": "Activation functions"}
+         "/variance": "Initialization variance", "/race": "Optimizer race", "/activations": "Activation functions"}
 TIMEOUT_MS = 60_000
 
 
@@ -75,3 +75,9 @@ def test_activations_draws_at_once_and_dying_relu_grows_live(page, app_url):
     charts.nth(2).wait_for(timeout=TIMEOUT_MS)
     assert charts.count() == 3  # shapes, gradient through depth, gated unit
     _press_and_watch_it_grow(page, "Run", min_charts=6, may_finish=True)  # + dead per layer, over epochs, curves
+
+
+def test_race_curves_grow_live(page, app_url):
+    page.goto(app_url + "/race?optimizers=sgd,momentum,adam&seeds=2&epochs=100&depth=3")
+    page.get_by_role("heading", name=PAGES["/race"]).wait_for(timeout=TIMEOUT_MS)
+    _press_and_watch_it_grow(page, "Race", min_charts=1)

@@ -144,3 +144,15 @@ def test_race_config_limits(kw, match):
 
     with pytest.raises(ValueError, match=match):
         R.Config(**kw)
+
+
+@pytest.mark.parametrize("name", [n for n in optim.names() if not optim.get(n).needs_hessian])
+def test_every_registry_entry_steps_on_the_stack_and_lowers_the_loss(digits, name):
+    race = StackedMLPs(digits.input_dim, 10, SPEC, [Entrant(name, optim.get(name).usual_lr)], [0, 1])
+    alive = torch.ones(race.k, dtype=torch.bool)
+    x_val, y_val = digits.features(digits.valid.x), digits.valid.y
+    before, _ = race.evaluate(x_val, y_val)
+    for x, y in _batches(digits, 60):
+        race.step(x, y, alive)
+    after, _ = race.evaluate(x_val, y_val)
+    assert (after < before).all(), name

@@ -31,6 +31,16 @@ def test_every_optimizer_lowers_the_loss_at_its_usual_rate(digits, name):
     assert recs[-1]["val_loss"] < recs[0]["val_loss"]
 
 
+def test_sophia_gets_its_hessian_reproducibly_and_no_graph_is_left_behind(digits):
+    # batch 98: 11 steps an epoch, so the Hessian steps (1st, 11th) include the reporting one
+    kw = dict(epochs=2, batch_size=98, optimizer="sophia", lr=optim.get("sophia").usual_lr, clip_norm=1.0)
+    model, a = _run(digits, **kw)
+    _, b = _run(digits, **kw)
+    strip = lambda recs: [{k: v for k, v in r.items() if k != "time"} for r in recs]  # noqa: E731
+    assert a[-1]["status"] == "done" and a[-1]["val_loss"] < a[0]["val_loss"] and strip(a) == strip(b)
+    assert all(p.grad is None or p.grad.grad_fn is None for p in model.parameters())
+
+
 @pytest.mark.parametrize("name", schedules.names())
 def test_every_schedule_trains_and_reports_its_lr(digits, name):
     _, recs = _run(digits, epochs=3, schedule=name, lr=0.05)
