@@ -17,20 +17,24 @@ size/11 for validation, 10 classes), with 1 seed each (9 models) and with --seed
 
 Both sides see the same data, the same batch order (seed 0) and the same initial weights. Each
 run stops after --steps optimizer steps (the 1-seed cases) or --steps-many (the many-seed cases,
-whose sequential side is slow); 0 = whole epochs. The limit is one `stop` callable handed to both
-loops, which both consult before every step, so both do exactly the same steps; a run cut short
-skips its epoch-end validation pass, on both sides alike.
+whose sequential side is slow); 0 = whole epochs. The limit is a `stop` callable (a fresh one per
+run) that both loops consult before every step, so both sides do exactly the same steps; a run cut
+short skips its epoch-end validation pass, on both sides alike.
 
 Every case runs --repeats times with the two sides interleaved (the first side alternates), and
 the median seconds are kept. Printed per case: milliseconds per step of each side, the ratio
-sequential / race, and the race's achieved GFLOP/s beside this machine's float32 matrix-multiply
-peak (a large `torch.mm`, timed in the same run at the same thread count).
+sequential / race of wall-clock seconds and of process CPU seconds, and the race's achieved GFLOP/s
+beside this machine's float32 matrix-multiply peak (a large `torch.mm`, timed in the same run at
+the same thread count). With --threads 1 the CPU-seconds ratio barely moves when other processes
+compete for the cores, so it is the robust second view; with more threads it also counts time
+torch's worker threads spend waiting.
 
 FLOPs counted are the matrix multiplies the training needs, per model and example: forward
 2*in*out per layer, backward 2*in*out for the weight gradient of every layer and 2*in*out for the
 input gradient of every layer but the first (the inputs need none), plus the forward passes of
 the validation reports. Bias adds, activations, the loss and the optimizer steps are not counted:
-they are bandwidth- and overhead-bound, and the gap between achieved and peak is their share.
+they are bandwidth- and overhead-bound, and their time, with the lower efficiency of small matrix
+products, makes the gap between achieved and peak.
 
 `--check` exits 1 unless the race is at least 2x faster than sequential in both cases at --batch.
 """
@@ -148,11 +152,12 @@ def train_flops(case: Case, n_train: int, n_valid: int, epochs: int, models: int
     return models * (examples * per_example + evals * n_valid * 2 * sum(macs))
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of fn()."""
     gc.collect()  # garbage from the previous side should not be collected on this one's clock
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def matmul_peak(n: int = PEAK_N, repeats: int = 5) -> float:
@@ -160,7 +165,7 @@ def matmul_peak(n: int = PEAK_N, repeats: int = 5) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
     out = torch.empty(n, n)
     torch.mm(a, b, out=out)  # warm: thread pool, kernel selection
-    best = min(timed(lambda: torch.mm(a, b, out=out)) for _ in range(repeats))
+    best = min(timed(lambda: torch.mm(a, b, out=out))[0] for _ in range(repeats))
     return 2 * n ** 3 / best / 1e9
 
 
@@ -174,32 +179,38 @@ def warm_up(entrants: list[Entrant], cases: list[Case]) -> None:
 
 
 def measure(data: Data, entrants: list[Entrant], cases: list[Case], epochs: int,
-            repeats: int) -> dict[str, dict[str, list[float]]]:
-    """Seconds of both sides of every case, `repeats` each, the first side alternating."""
+            repeats: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]]]:
+    """Wall-clock and CPU seconds of both sides of every case, `repeats` each, the first side
+    alternating."""
     fns = {RACE: run_race, SEQ: run_sequential}
     times = {c.name: {s: [] for s in SIDES} for c in cases}
+    cpu = {c.name: {s: [] for s in SIDES} for c in cases}
     for case in cases:
         for r in range(repeats):
             for i in range(len(SIDES)):
                 side = SIDES[(r + i) % len(SIDES)]
-                times[case.name][side].append(timed(lambda: fns[side](data, entrants, case, epochs)))
-                print(f"  {case.name:<10} repeat {r + 1}/{repeats}  {side:<11} {times[case.name][side][-1]:8.2f} s",
+                wall, used = timed(lambda: fns[side](data, entrants, case, epochs))
+                times[case.name][side].append(wall)
+                cpu[case.name][side].append(used)
+                print(f"  {case.name:<10} repeat {r + 1}/{repeats}  {side:<11} {wall:8.2f} s  (cpu {used:.2f} s)",
                       flush=True)
-    return times
+    return times, cpu
 
 
-def summarize(times: dict[str, dict[str, list[float]]], cases: list[Case], n_train: int, n_valid: int,
-              epochs: int, n_entrants: int, peak: float, check_batch: int) -> dict:
+def summarize(times: dict[str, dict[str, list[float]]], cpu: dict[str, dict[str, list[float]]], cases: list[Case],
+              n_train: int, n_valid: int, epochs: int, n_entrants: int, peak: float, check_batch: int) -> dict:
     out: dict = {"peak_gflops": peak, "cases": {}}
     for case in cases:
         ts = times[case.name]
         med = {s: statistics.median(ts[s]) for s in SIDES}
+        med_cpu = {s: statistics.median(cpu[case.name][s]) for s in SIDES}
         steps = steps_per_run(case, n_train, epochs)
         flops = train_flops(case, n_train, n_valid, epochs, n_entrants * case.seeds)
         out["cases"][case.name] = {
             "batch": case.batch, "seeds": case.seeds, "models": n_entrants * case.seeds, "steps_per_run": steps,
             "seconds": med, "runs": ts, "ms_per_step": {s: med[s] / steps * 1e3 for s in SIDES},
-            "speedup": med[SEQ] / med[RACE], "gflops": {s: flops / med[s] / 1e9 for s in SIDES},
+            "speedup": med[SEQ] / med[RACE], "cpu_seconds": med_cpu, "cpu_runs": cpu[case.name],
+            "speedup_cpu": med_cpu[SEQ] / med_cpu[RACE], "gflops": {s: flops / med[s] / 1e9 for s in SIDES},
             "race_share_of_peak": flops / med[RACE] / 1e9 / peak,
             "noisy": [s for s in SIDES if max(ts[s]) > NOISY_SPREAD * min(ts[s])],
         }
@@ -210,11 +221,12 @@ def summarize(times: dict[str, dict[str, list[float]]], cases: list[Case], n_tra
 
 def print_table(summary: dict) -> None:
     print(f"\n{'case':<11}{'models':>7}{'steps':>7}{'race ms/step':>14}{'seq ms/step':>13}{'seq/race':>10}"
-          f"{'race GFLOP/s':>14}{'seq GFLOP/s':>13}{'of peak':>9}")
+          f"{'cpu-s ratio':>12}{'race GFLOP/s':>14}{'seq GFLOP/s':>13}{'of peak':>9}")
     for name, c in summary["cases"].items():
         ms, gf = c["ms_per_step"], c["gflops"]
         print(f"{name:<11}{c['models']:>7}{c['steps_per_run']:>7}{ms[RACE]:>14.2f}{ms[SEQ]:>13.2f}"
-              f"{c['speedup']:>9.2f}x{gf[RACE]:>14.1f}{gf[SEQ]:>13.1f}{c['race_share_of_peak'] * 100:>8.0f}%")
+              f"{c['speedup']:>9.2f}x{c['speedup_cpu']:>11.2f}x{gf[RACE]:>14.1f}{gf[SEQ]:>13.1f}"
+              f"{c['race_share_of_peak'] * 100:>8.0f}%")
     print(f"float32 matrix-multiply peak ({PEAK_N}x{PEAK_N} torch.mm): {summary['peak_gflops']:.1f} GFLOP/s")
     for check, ok in summary["checks"].items():
         print(f"{check}: race must be >= {MIN_SPEEDUP:.1f}x faster  {'ok' if ok else 'FAIL'}")
@@ -268,9 +280,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.repeats} repeats", flush=True)
     warm_up(entrants, cases)
     peak = matmul_peak()
-    times = measure(data, entrants, cases, args.epochs, args.repeats)
+    times, cpu = measure(data, entrants, cases, args.epochs, args.repeats)
     peak = max(peak, matmul_peak())  # before and after: the better of two looks at the machine
-    summary = summarize(times, cases, args.size, n_valid, args.epochs, len(entrants), peak, args.batch)
+    summary = summarize(times, cpu, cases, args.size, n_valid, args.epochs, len(entrants), peak, args.batch)
     print_table(summary)
     if args.json is not None:
         config = {"size": args.size, "n_valid": n_valid, "batch": args.batch, "large_batch": args.large_batch,
