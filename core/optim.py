@@ -37,6 +37,10 @@ class OptimizerSpec:
     # estimates the Hessian diagonal from the gradient's graph: the loss must be backpropagated
     # with create_graph=True before every step `hessian_due` names
     needs_hessian: bool = False
+    # the update of each weight depends on that weight's own gradient and state only (and on
+    # the step count), so stepping a model's parameters as one flat tensor changes nothing;
+    # LAMB is not: its trust ratio is a per-tensor norm
+    elementwise: bool = True
 
 
 OPTIMIZERS: Registry[OptimizerSpec] = Registry("optimizer")
@@ -68,7 +72,8 @@ _add("adan", OptimizerSpec("Adan", Adan, 5e-3, source=EXTRA, editable={"betas": 
 # LAMB: Adam's direction scaled per layer so that each layer moves by lr x |w| a step; 1e-3 for
 # small batches (the package's default), up to about 1e-2 for the huge batches it was made for.
 # digits: 0.22; 1e-2 learns faster over 2 epochs, then overfits (1.28).
-_add("lamb", OptimizerSpec("LAMB", Lamb, 1e-3, source=EXTRA, editable={"betas": (0.9, 0.999), "eps": 1e-6}))
+_add("lamb", OptimizerSpec("LAMB", Lamb, 1e-3, source=EXTRA, elementwise=False,
+                           editable={"betas": (0.9, 0.999), "eps": 1e-6}))
 # AdaBelief: Adam's rate and betas, eps 1e-16 as its authors recommend. digits: 0.16.
 _add("adabelief", OptimizerSpec("AdaBelief", AdaBelief, 1e-3, source=EXTRA,
                                 editable={"betas": (0.9, 0.999), "eps": 1e-16}))

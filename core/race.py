@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -23,6 +24,11 @@ import torch.nn.functional as F
 from core import activations, optim
 from core.data import Data
 from core.models import MLPSpec, build_mlp
+
+# The layers' leaves are strided views of the flat buffer, and so are their gradients, with the
+# same strides: backward accumulates into them in place all the same, but warns once that such
+# a parameter is not dense.
+warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
 VECTORIZED_NORMS = ("none",)  # batch/layer norm carry per-model modules: run those one by one
 
@@ -48,13 +54,20 @@ def vectorizable(spec: MLPSpec) -> bool:
 
 @dataclass
 class _Layer:
-    weight: torch.Tensor  # (K, in, out) leaf, requires grad
-    bias: torch.Tensor | None  # (K, 1, out) leaf or None
-    views: list[list[torch.Tensor]] = field(default_factory=list)  # per model: its aliasing leaves
+    weight: torch.Tensor  # (K, in, out) leaf viewing the flat buffer, requires grad
+    bias: torch.Tensor | None  # (K, 1, out) leaf viewing the flat buffer, or None
 
 
 class StackedMLPs:
-    """K MLPs with stacked weights; model k is (entrant k // n_seeds, seed k % n_seeds)."""
+    """K MLPs with stacked weights; model k is (entrant k // n_seeds, seed k % n_seeds).
+
+    All weights live in one (K, P) buffer, P being one model's parameter count, and their
+    gradients in a (K, P) buffer beside it; the layers' (K, in, out) leaves are views of it.
+    An optimizer whose update is elementwise (`OptimizerSpec.elementwise`) steps one leaf per
+    model, the model's whole row: one tensor instead of two per layer, so a foreach or fused
+    step launches a fraction of the kernels. Others (LAMB's trust ratio is per tensor) step
+    one leaf per layer and model, as they would in a single model.
+    """
 
     def __init__(self, in_dim: int, out_dim: int, spec: MLPSpec, entrants: list[Entrant], seeds: list[int],
                  device: torch.device | str = "cpu") -> None:
@@ -64,27 +77,42 @@ class StackedMLPs:
         self.k = len(entrants) * len(seeds)
         by_seed = [build_mlp(in_dim, out_dim, spec, seed=s) for s in seeds]  # the same start for everyone
         order = [by_seed[j] for _ in entrants for j in range(len(seeds))]  # (entrant, seed) -> model
-        self.layers = [self._stack([m.linears[i] for m in order], device) for i in range(len(order[0].linears))]
+        linears = [[m.linears[i] for m in order] for i in range(len(order[0].linears))]
+        sizes = [(l[0].in_features, l[0].out_features, l[0].bias is not None) for l in linears]
+        width = sum(i * o + (o if b else 0) for i, o, b in sizes)
+        self.flat = torch.empty(self.k, width, device=device)
+        self.flat_grad = torch.zeros(self.k, width, device=device)  # backward accumulates into it in place
+        self.layers, at = [], 0
+        for per_model, (i, o, has_bias) in zip(linears, sizes):
+            w = self._leaf(at, (i, o), torch.stack([l.weight.detach().T for l in per_model]))
+            at += i * o
+            b = None
+            if has_bias:
+                b = self._leaf(at, (1, o), torch.stack([l.bias.detach()[None, :] for l in per_model]))
+                at += o
+            self.layers.append(_Layer(w, b))
         self.act = activations.make(spec.activation, **spec.act_params)
         self.optimizers = [self._optimizer(e, i) for i, e in enumerate(entrants)]
 
-    @staticmethod
-    def _stack(linears: list[torch.nn.Linear], device) -> _Layer:
-        w = torch.stack([l.weight.detach().T for l in linears]).to(device).contiguous().requires_grad_()
-        b = None
-        if linears[0].bias is not None:
-            b = torch.stack([l.bias.detach()[None, :] for l in linears]).to(device).contiguous().requires_grad_()
-        layer = _Layer(w, b)
-        for t in (w, b):
-            if t is not None:
-                t.grad = torch.zeros_like(t)  # kept for good: backward accumulates into it in place
-        for k in range(len(linears)):
-            layer.views.append([_alias(t, k) for t in (w, b) if t is not None])
-        return layer
+    def _leaf(self, at: int, shape: tuple[int, int], value: torch.Tensor) -> torch.Tensor:
+        """A (K, *shape) leaf viewing columns at.. of the flat buffer, set to `value`, its .grad
+        the same view of the gradient buffer."""
+        n = shape[0] * shape[1]
+        leaf = self.flat[:, at:at + n].view(self.k, *shape)
+        leaf.copy_(value)
+        leaf.requires_grad_()
+        leaf.grad = self.flat_grad[:, at:at + n].view(self.k, *shape)
+        return leaf
+
+    def _model_leaves(self, k: int, whole_row: bool) -> list[torch.Tensor]:
+        if whole_row:
+            return [_alias(self.flat, self.flat_grad, k)]
+        return [_alias(t.detach(), t.grad, k) for layer in self.layers for t in (layer.weight, layer.bias)
+                if t is not None]
 
     def _optimizer(self, entrant: Entrant, index: int) -> torch.optim.Optimizer:
-        n = len(self.seeds)
-        groups = [{"params": [v for layer in self.layers for v in layer.views[index * n + j]]} for j in range(n)]
+        n, whole_row = len(self.seeds), optim.get(entrant.optimizer).elementwise
+        groups = [{"params": self._model_leaves(index * n + j, whole_row)} for j in range(n)]
         return optim.build(entrant.optimizer, groups, lr=entrant.lr, **dict(entrant.hyper))
 
     def forward(self, x: torch.Tensor, training: bool = True) -> torch.Tensor:
@@ -110,10 +138,7 @@ class StackedMLPs:
         (diverged) model contributes no loss. Returns per-model loss and correct count, (K,)."""
         logits = self.forward(x)
         losses = self.losses(logits, y)
-        for layer in self.layers:
-            layer.weight.grad.zero_()
-            if layer.bias is not None:
-                layer.bias.grad.zero_()
+        self.flat_grad.zero_()
         torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
         for opt in self.optimizers:
             opt.step()
@@ -136,12 +161,13 @@ class StackedMLPs:
         return [layer.weight.detach()[k].T for layer in self.layers]
 
 
-def _alias(stacked: torch.Tensor, k: int) -> torch.Tensor:
-    """A leaf tensor sharing model k's slice of `stacked`, whose .grad is the matching slice of
-    the stacked gradient: an optimizer stepping it updates the stack in place."""
+def _alias(stacked: torch.Tensor, grad: torch.Tensor, k: int) -> torch.Tensor:
+    """A leaf tensor sharing model k's slice of `stacked` (contiguous: torch's fused optimizers
+    need that), whose .grad is the matching slice of `grad`: an optimizer stepping it updates
+    the stack in place."""
     view = stacked.detach()[k]
     view.requires_grad_(True)
-    view.grad = stacked.grad[k]
+    view.grad = grad[k]
     return view
 
 

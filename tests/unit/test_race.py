@@ -49,14 +49,38 @@ def test_every_model_starts_from_its_seeds_weights(digits):
 
 
 def test_optimizers_alias_the_stack_and_backward_accumulates_in_place(digits):
-    race = StackedMLPs(digits.input_dim, 10, SPEC, CLASSIC[:2], [0])
+    race = StackedMLPs(digits.input_dim, 10, SPEC, CLASSIC[:2] + [Entrant("lamb", 1e-3)], [0])
     layer = race.layers[0]
     ptr = layer.weight.grad.data_ptr()
     x, y = next(_batches(digits, 1))
     race.step(x, y, torch.ones(race.k, dtype=torch.bool))
     assert layer.weight.grad.data_ptr() == ptr
-    view = race.optimizers[1].param_groups[0]["params"][0]
-    assert view.data_ptr() == layer.weight[1].data_ptr() and view.grad.data_ptr() == layer.weight.grad[1].data_ptr()
+    # an elementwise optimizer steps the model's whole row of the flat buffer, as one tensor
+    (row,) = race.optimizers[1].param_groups[0]["params"]
+    assert row.data_ptr() == layer.weight[1].data_ptr() == race.flat[1].data_ptr()
+    assert row.grad.data_ptr() == layer.weight.grad[1].data_ptr() and row.is_contiguous()
+    # LAMB's trust ratio is per tensor: it steps one leaf per layer, as in a single model
+    lamb = race.optimizers[2].param_groups[0]["params"]
+    assert [tuple(p.shape) for p in lamb] == [tuple(t.shape[1:]) for l in race.layers for t in (l.weight, l.bias)]
+    assert lamb[0].data_ptr() == layer.weight[2].data_ptr() and all(p.is_contiguous() for p in lamb)
+
+
+@pytest.mark.parametrize("name", [n for n in optim.names() if optim.get(n).elementwise and not optim.get(n).needs_hessian])
+def test_an_elementwise_optimizer_steps_a_flat_row_as_it_steps_the_layers(digits, name):
+    """The flag `elementwise` is what lets the race step one flat tensor per model: check it
+    against the optimizer stepping the model's own parameters, tensor by tensor."""
+    entrant = Entrant(name, optim.get(name).usual_lr, (("weight_decay", 0.01),))
+    race = StackedMLPs(digits.input_dim, 10, SPEC, [entrant], [0])
+    model = build_mlp(digits.input_dim, 10, SPEC, seed=0)
+    opt = optim.build(name, model.parameters(), lr=entrant.lr, weight_decay=0.01)
+    alive = torch.ones(1, dtype=torch.bool)
+    for x, y in _batches(digits, 5):
+        race.step(x, y, alive)
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    for a, b in zip(race.weights_of(0), [l.weight for l in model.linears]):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-4, atol=1e-5)
 
 
 def test_vectorized_equals_sequential_over_20_steps(digits):
