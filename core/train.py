@@ -32,6 +32,7 @@ class TrainSpec:
     lr: float = 0.05  # base learning rate
     weight_decay: float = 0.0  # L2 coefficient passed to the optimizer
     schedule: str = "constant"  # core.schedules name
+    schedule_settings: tuple = ()  # its parameters as (name, value) pairs; ("interval", "batch") picks the stepping
     clip_norm: float = 0.0  # clip the global gradient norm to this; 0 = off
     patience: int = 0  # early stopping after this many epochs without a better val loss; 0 = off
     layer_stats: bool = True  # per-layer gradient norm, weight norm and update ratio
@@ -50,7 +51,8 @@ class TrainSpec:
         if self.weight_decay < 0 or self.clip_norm < 0 or self.patience < 0 or self.report_seconds < 0:
             raise ValueError("weight_decay, clip_norm, patience and report_seconds must be >= 0")
         optim.get(self.optimizer)
-        schedules.get(self.schedule)
+        own = dict(self.schedule_settings)
+        schedules.resolve(self.schedule, {k: v for k, v in own.items() if k != "interval"}, own.get("interval"))
 
 
 def linears(model: nn.Module) -> list[nn.Linear]:
@@ -156,9 +158,8 @@ class _Run:
         self.needs_hessian = optim.get(spec.optimizer).needs_hessian
         self.steps_per_epoch = math.ceil(len(data.train) / spec.batch_size)
         self.total_steps = spec.epochs * self.steps_per_epoch
-        self.sched_spec = schedules.get(spec.schedule)
         self.scheduler = schedules.build(spec.schedule, self.opt, epochs=spec.epochs,
-                                         steps_per_epoch=self.steps_per_epoch)
+                                         steps_per_epoch=self.steps_per_epoch, **dict(spec.schedule_settings))
         self.layers = _Layers(linears(model)) if spec.layer_stats else None
         self.bounds = _model_bounds(model)
         self.probe = data.features(data.valid.x[:PROBE_SIZE]) if spec.track_activations else None
@@ -199,8 +200,7 @@ class _Run:
             for p in self.params:
                 if p.grad is not None:
                     p.grad = p.grad.detach()
-        if self.scheduler is not None and self.sched_spec.interval == "batch":
-            self.scheduler.step()
+        self.scheduler.after_batch()
         self.sums.add(loss, logits, yb)
         self.samples += len(yb)
         self.step += 1
@@ -264,8 +264,7 @@ class _Run:
         return rec
 
     def step_epoch_scheduler(self, val_loss: float) -> None:
-        if self.scheduler is not None and self.sched_spec.interval == "epoch":
-            self.scheduler.step(val_loss) if self.sched_spec.needs_metric else self.scheduler.step()
+        self.scheduler.after_epoch(val_loss)
 
 
 class _EarlyStop:
