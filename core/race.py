@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
-from core import activations, optim
+from core import activations, optim, schedules
 from core.data import Data
 from core.models import MLPSpec, build_mlp
 
@@ -41,6 +41,8 @@ class Entrant:
     lr: float  # learning rate
     hyper: tuple[tuple[str, Any], ...] = ()  # the optimizer's own settings, e.g. (("momentum", 0.9),)
     label: str = ""  # legend entry; the optimizer's label when empty
+    schedule: str = "constant"  # core.schedules name
+    schedule_settings: tuple = ()  # its parameters as (name, value) pairs, ("interval", ...) included
 
     @property
     def name(self) -> str:
@@ -92,7 +94,16 @@ class StackedMLPs:
                 at += o
             self.layers.append(_Layer(w, b))
         self.act = activations.make(spec.activation, **spec.act_params)
-        self.optimizers = [self._optimizer(e, i) for i, e in enumerate(entrants)]
+        # Seeds of one entrant share its optimizer, a parameter group each, unless its schedule
+        # reads the validation loss: each seed then needs its own scheduler, so its own optimizer.
+        self.optimizers, self.members = [], []  # optimizer i steps models members[i], group j = members[i][j]
+        for i, entrant in enumerate(entrants):
+            models = [i * len(seeds) + j for j in range(len(seeds))]
+            split = schedules.get(entrant.schedule).needs_metric
+            for part in ([[k] for k in models] if split else [models]):
+                self.optimizers.append(self._optimizer(entrant, part))
+                self.members.append(part)
+        self.schedulers: list[schedules.Scheduler] = []
 
     def _leaf(self, at: int, shape: tuple[int, int], value: torch.Tensor) -> torch.Tensor:
         """A (K, *shape) leaf viewing columns at.. of the flat buffer, set to `value`, its .grad
@@ -110,10 +121,31 @@ class StackedMLPs:
         return [_alias(t.detach(), t.grad, k) for layer in self.layers for t in (layer.weight, layer.bias)
                 if t is not None]
 
-    def _optimizer(self, entrant: Entrant, index: int) -> torch.optim.Optimizer:
-        n, whole_row = len(self.seeds), optim.get(entrant.optimizer).elementwise
-        groups = [{"params": self._model_leaves(index * n + j, whole_row)} for j in range(n)]
+    def _optimizer(self, entrant: Entrant, models: list[int]) -> torch.optim.Optimizer:
+        whole_row = optim.get(entrant.optimizer).elementwise
+        groups = [{"params": self._model_leaves(k, whole_row)} for k in models]
         return optim.build(entrant.optimizer, groups, lr=entrant.lr, **dict(entrant.hyper))
+
+    def schedule(self, epochs: int, steps_per_epoch: int) -> None:
+        """Give every optimizer its entrant's schedule for a training of this length."""
+        n = len(self.seeds)
+        self.schedulers = [schedules.build(self.entrants[models[0] // n].schedule, opt, epochs=epochs,
+                                           steps_per_epoch=steps_per_epoch,
+                                           **dict(self.entrants[models[0] // n].schedule_settings))
+                           for opt, models in zip(self.optimizers, self.members)]
+
+    def lrs(self) -> list[float]:
+        """Each model's current learning rate."""
+        out = [0.0] * self.k
+        for opt, models in zip(self.optimizers, self.members):
+            for group, k in zip(opt.param_groups, models):
+                out[k] = float(group["lr"])
+        return out
+
+    def after_epoch(self, val_loss: list[float | None]) -> None:
+        """Step the epoch-stepped schedules; those that read it get their model's validation loss."""
+        for scheduler, models in zip(self.schedulers, self.members):
+            scheduler.after_epoch(val_loss[models[0]])
 
     def forward(self, x: torch.Tensor, training: bool = True) -> torch.Tensor:
         """x: (B, in) shared by all models -> logits (K, B, out)."""
@@ -142,6 +174,8 @@ class StackedMLPs:
         torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
         for opt in self.optimizers:
             opt.step()
+        for scheduler in self.schedulers:
+            scheduler.after_batch()
         return losses.detach(), (logits.argmax(-1) == y).sum(1)
 
     @torch.no_grad()
@@ -177,9 +211,17 @@ def _member_records(stacked: StackedMLPs, base: dict, alive: list[bool], **colum
     for k in range(stacked.k):
         if alive[k]:
             entrant, seed = stacked.entrants[k // n], stacked.seeds[k % n]
-            out.append((k, {**base, "kind": "train", "run": f"{entrant.name} (seed {seed})",
+            out.append((k, {**base, "kind": "train", "run": f"{entrant.name} (seed {seed})", "model": k,
                             "entrant": entrant.name, "optimizer": entrant.optimizer, "seed": seed,
-                            "lr": entrant.lr, "status": "running", **{c: v[k] for c, v in columns.items()}}))
+                            "schedule": entrant.schedule, "status": "running", **{c: v[k] for c, v in columns.items()}}))
+    return out
+
+
+def _by_model(recs: list[dict], k: int) -> list[dict]:
+    """The latest record of each model (an empty one for a model that dropped out before)."""
+    out: list[dict] = [{} for _ in range(k)]
+    for rec in recs:
+        out[rec["model"]] = rec
     return out
 
 
@@ -197,6 +239,7 @@ def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[i
     x_val, y_val = data.features(data.valid.x), data.valid.y
     n = len(data.train)
     steps_per_epoch = math.ceil(n / batch_size)
+    stacked.schedule(epochs, steps_per_epoch)
     total = epochs * steps_per_epoch
     alive = torch.ones(k, dtype=torch.bool, device=dev)
     status = ["running"] * k
@@ -212,7 +255,7 @@ def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[i
         base = {"epoch": round(epoch, 4), "epoch_end": epoch_end, "step": step, "samples": step * batch_size,
                 "time": time.perf_counter() - start, "progress": step / total}
         pairs = _member_records(stacked, base, [s == "running" for s in status], train_loss=train_loss,
-                                train_acc=train_acc, val_loss=val_loss, val_acc=val_acc)
+                                train_acc=train_acc, val_loss=val_loss, val_acc=val_acc, lr=stacked.lrs())
         for kk, rec in pairs:
             finite = math.isfinite(rec["val_loss"]) and (rec["train_loss"] is None or math.isfinite(rec["train_loss"]))
             if not finite:  # this model drops out; the others race on
@@ -248,3 +291,6 @@ def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[i
                 yield from recs
                 if not any(s == "running" for s in status):
                     return
+                if end:
+                    stacked.after_epoch([r["val_loss"] if s == "running" else None for r, s in zip(
+                        _by_model(recs, k), status)])

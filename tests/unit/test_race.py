@@ -180,3 +180,29 @@ def test_every_registry_entry_steps_on_the_stack_and_lowers_the_loss(digits, nam
         race.step(x, y, alive)
     after, _ = race.evaluate(x_val, y_val)
     assert (after < before).all(), name
+
+
+def test_schedules_race_as_they_train_alone(digits):
+    """Each entrant's schedule steps as `train` steps it: the same learning rate at every report
+    (1cycle per batch, exponential per epoch, ReduceLROnPlateau on each seed's own validation
+    loss), and so the same losses."""
+    from core.race import train_race
+    from core.train import TrainSpec, train
+
+    entrants = [Entrant("sgd", 0.05, label="1cycle", schedule="onecycle"),
+                Entrant("sgd", 0.05, label="exp", schedule="exponential", schedule_settings=(("gamma", 0.5),)),
+                Entrant("momentum", 0.05, label="plateau", schedule="plateau",
+                        schedule_settings=(("patience", 0), ("threshold", 0.5)))]
+    seeds = [0, 1]
+    raced = [r for r in train_race(digits, SPEC, entrants, seeds, epochs=3, report_seconds=0)]
+    for entrant in entrants:
+        for seed in seeds:
+            mine = [r for r in raced if r["entrant"] == entrant.name and r["seed"] == seed]
+            model = build_mlp(digits.input_dim, 10, SPEC, seed=seed)
+            alone = list(train(model, digits, TrainSpec(
+                epochs=3, optimizer=entrant.optimizer, lr=entrant.lr, report_seconds=0, layer_stats=False,
+                schedule=entrant.schedule, schedule_settings=entrant.schedule_settings)))
+            assert [r["lr"] for r in mine] == pytest.approx([r["lr"] for r in alone], rel=1e-6), entrant.name
+            assert [r["val_loss"] for r in mine] == pytest.approx([r["val_loss"] for r in alone], rel=1e-3)
+    plateau = [r["lr"] for r in raced if r["entrant"] == "plateau" and r["seed"] == 0]
+    assert plateau[-1] < plateau[0]  # threshold 0.5: no epoch counts as improving, so it cuts
