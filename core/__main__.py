@@ -51,6 +51,10 @@ def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
         run["records"].append(rec)
         run["status"], run["message"] = rec.get("status", "done"), rec.get("message", "")
         line = f"[{rec.get('progress', 0):4.0%}] {run['run']}: epoch {rec.get('epoch', 0):g}"
+        if rec.get("kind") == "finder":
+            line = f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
+        if rec.get("suggestions"):
+            line += " suggested: " + ", ".join(f"{k} {v:.3g}" for k, v in rec["suggestions"].items())
         if rec.get("val_acc") is not None:
             line += f" val_acc {rec['val_acc']:.3f} val_loss {rec['val_loss']:.4f}"
         if rec.get("status") not in (None, "running"):
