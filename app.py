@@ -8,4 +8,5 @@ st.navigation([
     st.Page("app_pages/variance.py", title="Initialization variance", icon="📊", url_path="variance"),
     st.Page("app_pages/vanishing.py", title="Vanishing gradients", icon="📉", url_path="vanishing"),
     st.Page("app_pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
+    st.Page("app_pages/schedules.py", title="Learning-rate schedules", icon="📈", url_path="schedules"),
 ]).run()

@@ -259,7 +259,7 @@ _WARMUP = Param(1.0, 0.0, 50.0, "warm-up length (epochs)")
 _START = Param(0.01, 1e-4, 1.0, "warm-up starts at this fraction of the learning rate", log=True)
 _PLATEAU = {"factor": Param(0.5, 0.01, 0.99, "multiplier when the loss stops improving"),
             "patience": Param(2, 0, 20, "epochs without improvement before cutting", integer=True),
-            "threshold": Param(1e-4, 0.0, 0.5, "relative improvement that counts"),
+            "threshold": Param(1e-4, 1e-6, 0.5, "relative improvement that counts", log=True),
             "cooldown": Param(0, 0, 20, "epochs to wait after a cut", integer=True),
             "min_lr": Param(0.0, 0.0, 1.0, "floor for the learning rate")}
 

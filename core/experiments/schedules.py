@@ -138,11 +138,15 @@ def preview(names: list[str], *, base_lr: float, epochs: int, steps_per_epoch: i
 
 
 def finder_table(records: list[dict]) -> tuple[pd.DataFrame, dict]:
-    """(points: step, lr, loss, smoothed; the result record, {} while running)."""
+    """(points: step, lr, loss, smoothed, and both clipped for the chart; the result record,
+    {} while running). The clip keeps the blow-up at the end from flattening the curve: at
+    1.5× the first smoothed loss, or 4× the lowest, whichever is higher."""
     points = pd.DataFrame([r for r in records if r.get("kind") == "finder"],
                           columns=["step", "lr", "loss", "smoothed"])
     result = next((r for r in reversed(records) if r.get("kind") == "result"), {})
-    return points[["step", "lr", "loss", "smoothed"]], result
+    cap = max(1.5 * points["smoothed"].iloc[0], 4 * points["smoothed"].min()) if len(points) else 0.0
+    points["loss_shown"], points["smoothed_shown"] = points["loss"].clip(upper=cap), points["smoothed"].clip(upper=cap)
+    return points, result
 
 
 def race_curves(records: list[dict], *, x: str = "epoch") -> pd.DataFrame:

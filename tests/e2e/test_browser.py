@@ -6,7 +6,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
-         "/variance": "Initialization variance", "/race": "Optimizer race", "/activations": "Activation functions"}
+         "/variance": "Initialization variance", "/race": "Optimizer race", "/activations": "Activation functions",
+         "/schedules": "Learning-rate schedules"}
 TIMEOUT_MS = 60_000
 
 
@@ -81,3 +82,32 @@ def test_race_curves_grow_live(page, app_url):
     page.goto(app_url + "/race?optimizers=sgd,momentum,adam&seeds=2&epochs=100&depth=3")
     page.get_by_role("heading", name=PAGES["/race"]).wait_for(timeout=TIMEOUT_MS)
     _press_and_watch_it_grow(page, "Race", min_charts=1)
+
+
+def test_schedules_range_test_then_training_grows_live(page, app_url):
+    page.goto(app_url + "/schedules?schedules=constant,onecycle,plateau&epochs=100&depth=2")
+    page.get_by_role("heading", name=PAGES["/schedules"]).wait_for(timeout=TIMEOUT_MS)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for(timeout=TIMEOUT_MS)
+    assert charts.count() == 1  # the preview, drawn at once
+    page.get_by_role("button", name="Range test", exact=True).click()
+    page.get_by_text(re.compile(r"learning rates tried")).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2",
+                           timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Use it as the rate").first.click()
+    page.get_by_text(re.compile(r"Using .* as the fixed rate from the range test")).wait_for(timeout=TIMEOUT_MS)
+    _no_exception(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    counts = page.get_by_text(re.compile(r"\d+ reports so far"))
+    page.wait_for_function("() => (document.body.innerText.match(/[0-9]+ reports so far/g) || []).length >= 2",
+                           timeout=TIMEOUT_MS)
+    first = int(counts.nth(1).inner_text().split()[0])
+    page.wait_for_function(
+        "() => { const m = document.body.innerText.match(/([0-9]+) reports so far/g) || [];"
+        f" return m.length >= 2 && parseInt(m[1]) > {first + 2}; }}", timeout=TIMEOUT_MS)
+    # preview, range test, rate above loss (Vega mounts a chart a moment after the text drawn with it)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 3",
+                           timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Stop", exact=True).nth(1).click()
+    page.get_by_text("Stopped.").wait_for(timeout=10_000)
+    _no_exception(page)
