@@ -9,4 +9,5 @@ st.navigation([
     st.Page("app_pages/vanishing.py", title="Vanishing gradients", icon="📉", url_path="vanishing"),
     st.Page("app_pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
     st.Page("app_pages/schedules.py", title="Learning-rate schedules", icon="📈", url_path="schedules"),
+    st.Page("app_pages/dropout.py", title="Dropout and uncertainty", icon="🎲", url_path="dropout"),
 ]).run()

@@ -47,6 +47,8 @@ def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
         if rec.get("kind") == "download":
             print(f"downloading {rec['dataset']}: {rec['bytes'] / 1e6:.1f} MB", file=sys.stderr)
             continue
+        if rec.get("kind") == "model":  # trained weights for a page's later views, not a measurement
+            continue
         run = runs.setdefault(rec.get("run", name), {"run": rec.get("run", name), "status": "running", "records": []})
         run["records"].append(rec)
         run["status"], run["message"] = rec.get("status", "done"), rec.get("message", "")

@@ -20,13 +20,16 @@ def by_run(records: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def curves(records: list[dict]) -> pd.DataFrame:
-    """Long form: one row per (record, metric, split) with a finite value."""
+def curves(records: list[dict], *, train_eval: bool = False) -> pd.DataFrame:
+    """Long form: one row per (record, metric, split) with a finite value. With `train_eval`, the
+    train split's figures are the ones measured in eval mode (dropout off), not the running ones."""
+    train = "train_eval_" if train_eval else "train_"
     rows = []
     for r in train_records(records):
-        for metric, split, key in [("loss", "train", "train_loss"), ("loss", "validation", "val_loss"),
-                                   ("accuracy", "train", "train_acc"), ("accuracy", "validation", "val_acc")]:
-            if r.get(key) is not None and not (r["step"] == 0 and split == "train"):
+        for metric, split, key in [("loss", "train", train + "loss"), ("loss", "validation", "val_loss"),
+                                   ("accuracy", "train", train + "acc"), ("accuracy", "validation", "val_acc")]:
+            # at step 0 the running train figure is one batch's; the eval-mode one is the whole split
+            if r.get(key) is not None and not (r["step"] == 0 and split == "train" and not train_eval):
                 rows.append([r.get("run", ""), r["epoch"], r["samples"], r["time"], metric, split, r[key]])
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 

@@ -37,6 +37,7 @@ class TrainSpec:
     patience: int = 0  # early stopping after this many epochs without a better val loss; 0 = off
     layer_stats: bool = True  # per-layer gradient norm, weight norm and update ratio
     track_activations: bool = False  # per-layer activation mean/std/saturation on a probe batch
+    eval_train: bool = False  # also measure the train split in eval mode (dropout off) at each report
     report_seconds: float = 1.0  # longest gap between reports within an epoch; 0 = epoch ends only
     seed: int = 0  # batch order, dropout masks and Hessian probes
     optimizer_settings: tuple = ()  # the optimizer's own settings as (name, value) pairs, e.g. (("momentum", 0.95),)
@@ -227,10 +228,18 @@ class _Run:
             return {**rec, "val_loss": None, "val_acc": None, "grad_norm": None, "layers": []}
         val_loss, rec["val_acc"] = evaluate(self.model, self.data, self.data.valid)
         rec["val_loss"] = _finite(val_loss)
+        rec.update(self.train_eval())
         rec["grad_norm"] = _finite(float(self.grad_norm))
         rec["layers"] = _layer_rows(layer_table, self.model, self.bounds, self.probe)
         self.last_report = time.perf_counter()
         return rec
+
+    def train_eval(self) -> Record:
+        """Train loss and accuracy in eval mode: the running figures are taken with dropout on."""
+        if not self.spec.eval_train:
+            return {}
+        loss, acc = evaluate(self.model, self.data, self.data.train)
+        return {"train_eval_loss": _finite(loss), "train_eval_acc": acc}
 
     def initial_report(self) -> Record:
         """Epoch 0: the state at initialization, with gradients of the first train examples.
@@ -257,7 +266,7 @@ class _Run:
             "epoch": 0.0, "epoch_end": True, "step": 0, "samples": 0, "train_loss": _finite(train_loss),
             "train_acc": train_acc, "val_loss": _finite(val_loss), "val_acc": val_acc,
             "lr": float(self.opt.param_groups[0]["lr"]), "time": time.perf_counter() - self.start,
-            "progress": 0.0, "status": "running", "grad_norm": _finite(gn),
+            "progress": 0.0, "status": "running", "grad_norm": _finite(gn), **self.train_eval(),
         }
         ok = rec["val_loss"] is not None
         rec["layers"] = _layer_rows(table, model, self.bounds, self.probe) if ok else []

@@ -1,5 +1,5 @@
 """One module per lab; importing this package registers them all in EXPERIMENTS."""
-from core.experiments import activations, optimizer_race, schedules, vanishing, variance  # noqa: F401  (each registers itself)
+from core.experiments import activations, dropout, optimizer_race, schedules, vanishing, variance  # noqa: F401  (each registers itself)
 from core.experiments.base import EXPERIMENTS, Experiment
 
 __all__ = ["EXPERIMENTS", "Experiment", "get", "names"]

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
          "/variance": "Initialization variance", "/race": "Optimizer race", "/activations": "Activation functions",
-         "/schedules": "Learning-rate schedules"}
+         "/schedules": "Learning-rate schedules", "/dropout": "Dropout and uncertainty"}
 TIMEOUT_MS = 60_000
 
 
@@ -110,4 +110,27 @@ def test_schedules_range_test_then_training_grows_live(page, app_url):
                            timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Stop", exact=True).nth(1).click()
     page.get_by_text("Stopped.").wait_for(timeout=10_000)
+    _no_exception(page)
+
+
+def test_dropout_trains_then_opens_the_mc_view(page, app_url):
+    page.goto(app_url + "/dropout?rates=0,0.5&epochs=100&width=128")
+    page.get_by_role("heading", name=PAGES["/dropout"]).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Train first").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Finished.").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text(f"{2 * 101} reports so far").wait_for(timeout=TIMEOUT_MS)  # two networks, epochs 0..100
+    # the MC view opens once training has finished: galleries and per-image bars first
+    page.get_by_role("heading", name="MC dropout: how sure is each network?").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Images to inspect").wait_for(timeout=TIMEOUT_MS)
+    images = page.locator('[data-testid="stImageContainer"]')
+    images.nth(24 + 3 - 1).wait_for(timeout=TIMEOUT_MS)  # the gallery and the three inspected
+    page.get_by_role("tab", name="Out of distribution").click()
+    page.get_by_text(re.compile(r"On uniform noise the MC predictive entropy")).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Calibration").click()
+    page.get_by_text("ECE, deterministic").wait_for(timeout=TIMEOUT_MS)
+    # curves, gaps, three per-image bar charts, out of distribution, reliability
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 7",
+                           timeout=TIMEOUT_MS)
     _no_exception(page)

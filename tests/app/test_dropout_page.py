@@ -1,0 +1,52 @@
+"""The Dropout-and-uncertainty page driven by AppTest: train, then the MC view."""
+from tests.app.helpers import charts_by_title, open_page
+
+PAGE = "app_pages/dropout.py"
+
+
+def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
+    at = open_page(PAGE, rates="0,0.5", epochs="3", train_size="100", width="64")
+    assert not at.exception and not at.warning
+    assert at.multiselect(key="do_rates").value == [0.0, 0.5]
+    assert any("Train first" in c.value for c in at.caption) and not at.get("vega_lite_chart")
+    at.button(key="dropout_job_run").click().run()
+    job = at.session_state["dropout_job"]
+    assert job.wait(60) and job.status == "done"
+    at.run()
+    assert not at.exception and at.success[0].value == "Finished."
+    charts = charts_by_title(at)
+    gaps = charts["Generalization gap (train split measured with dropout off)"]["gaps"]
+    assert set(gaps["run"]) == {"no dropout", "dropout 0.5"} and gaps["epoch"].max() == 3
+    summary = at.dataframe[0].value
+    assert list(summary["run"]) == ["no dropout", "dropout 0.5"] and set(summary["status"]) == {"done"}
+
+    # the MC view opens on the highest rate, with T = 100
+    assert at.selectbox(key="do_model").value == "dropout 0.5" and at.select_slider(key="do_passes").value == 100
+    assert [t.label for t in at.tabs] == ["Images", "Out of distribution", "Calibration"]
+    assert len(at.multiselect(key="do_pick_entropy_dropout 0.5_100").value) == 3
+    probs = [c for c in at.get("vega_lite_chart") if "Class probabilities" in c.proto.spec]
+    assert len(probs) == 3
+    ood = charts["Uncertainty per input (dashed: ln C, the entropy of a uniform guess)"]["ood"]
+    assert {"test images", "uniform noise", "shuffled pixels"} <= set(ood["source"])
+    bins = charts["Reliability diagrams (dashed: perfect calibration)"]["bins"]
+    assert set(bins["estimate"]) == {"deterministic", "MC dropout"}
+    assert [m.label for m in at.metric][:2] == ["Accuracy, deterministic", "Accuracy, MC mean of 100"]
+
+    at.select_slider(key="do_passes").set_value(10).run()
+    at.radio(key="do_gallery").set_value("uniform noise").run()
+    assert not at.exception and at.metric[1].label == "Accuracy, MC mean of 10"
+    assert len(at.multiselect(key="do_pick_uniform noise").value) == 3
+    at.selectbox(key="do_model").set_value("no dropout").run()
+    assert not at.exception and any("has no dropout" in i.value for i in at.info)
+
+
+def test_bad_link_values_are_ignored_with_a_message_and_alpha_dropout_explains_itself():
+    at = open_page(PAGE, rates="0,1.5", depth="9", kind="alpha_dropout")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "rates must be 0..0.9" in text and "depth must be 1..6" in text
+    assert at.multiselect(key="do_rates").value == [0.0, 0.2, 0.5] and at.slider(key="do_depth").value == 3
+    assert any("Why SELU needs alpha dropout" in i.value for i in at.info)
+    at.multiselect(key="do_rates").set_value([]).run()
+    assert at.button(key="dropout_job_run").disabled
+    assert "Pick at least one dropout rate." in [w.value for w in at.warning]
