@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 JobFn = Callable[[Callable[[], bool]], Iterator[dict]]
 TERMINAL = ("done", "diverged", "failed", "cancelled")
+DRAIN_SECONDS = 1.0  # after Stop, how long a job may still hand over its closing records
 MAX_JOBS_ENV, MAX_QUEUE_ENV = "DYNAMICS_MAX_JOBS", "DYNAMICS_MAX_QUEUE"
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,13 @@ class Job:
     def _run(self) -> None:
         self.started = time.time()
         try:
+            stopped_at = None
             for rec in self._fn(self._stop.is_set):
                 self.records.append(rec)
-                if self._stop.is_set():
-                    break
+                if self._stop.is_set():  # the job ends itself, with its "cancelled" records; wait briefly
+                    stopped_at = stopped_at or time.monotonic()
+                    if time.monotonic() - stopped_at > DRAIN_SECONDS:
+                        break
             self.status = "cancelled" if self._stop.is_set() else _final_status(self.records)
         except Exception as exc:  # a failing job must never take the process down
             log.warning("job %s failed:\n%s", self.id, traceback.format_exc())

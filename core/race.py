@@ -266,11 +266,15 @@ def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[i
         last = time.perf_counter()
         return [rec for _, rec in pairs]
 
-    yield from report(0.0, True, [None] * k, [None] * k)
+    latest = report(0.0, True, [None] * k, [None] * k)
+    yield from latest
     for epoch in range(epochs):
         perm = torch.randperm(n, generator=gen).to(dev)
         for b in range(steps_per_epoch):
-            if stop is not None and stop():
+            if stop is not None and stop():  # each racing model's last report, marked as stopped
+                for rec in latest:
+                    if rec["status"] == "running":
+                        yield {**rec, "status": "cancelled", "message": f"cancelled at epoch {epoch + 1}"}
                 return
             idx = perm[b * batch_size:(b + 1) * batch_size]
             losses, hits = stacked.step(data.features(data.train.x[idx]), data.train.y[idx], alive)
@@ -283,7 +287,7 @@ def train_race(data: Data, spec: MLPSpec, entrants: list[Entrant], seeds: list[i
                 tl, ta = (loss_sum / seen).tolist(), (correct / seen).tolist()
                 loss_sum.zero_(), correct.zero_()
                 seen = 0
-                recs = report(epoch + (b + 1) / steps_per_epoch, end, tl, ta)
+                recs = latest = report(epoch + (b + 1) / steps_per_epoch, end, tl, ta)
                 if end and epoch == epochs - 1:
                     for rec in recs:
                         if rec["status"] == "running":

@@ -97,7 +97,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
                           lr=config.lr, track_activations=True, seed=config.seed)
         records = _with_dead(train(model, loaded, tspec, stop=stop), model, probe, name)
         yield from tag_runs(records, run=activations.get(name).label, index=i, n_runs=len(config.activations),
-                            stop=stop, activation=name, depth=config.depth, chance=1 / loaded.n_classes)
+                            activation=name, depth=config.depth, chance=1 / loaded.n_classes)
         if stop():
             return
 

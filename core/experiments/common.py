@@ -46,12 +46,10 @@ def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
     return datasets.load(name, seed=seed, size=size, device=device)
 
 
-def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int, stop: Stop,
+def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int,
              **extra) -> Iterator[dict]:
     """Label training records with their run and turn per-run progress into job progress."""
-    for rec in records:
+    for rec in records:  # the training loop itself ends on stop, with a "cancelled" record
         yield {**rec, "kind": "train", "run": run, "run_index": index,
                "progress": (index + rec["progress"]) / n_runs, **extra}
-        if stop():
-            return
 

@@ -96,7 +96,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     for i, (rate, label) in enumerate(zip(config.rates, config.labels())):
         model = build_mlp(small.input_dim, small.n_classes, config.spec(rate), seed=config.seed, device=dev)
         last: dict = {}
-        for last in tag_runs(train(model, small, tspec, stop=stop), run=label, index=i, n_runs=n, stop=stop,
+        for last in tag_runs(train(model, small, tspec, stop=stop), run=label, index=i, n_runs=n,
                              rate=rate, train_size=len(small.train)):
             yield last
         if stop():
@@ -157,7 +157,8 @@ def summary(records: list[dict], *, ended: bool = False) -> pd.DataFrame:
         ends = [r for r in recs if r.get("epoch_end") and r.get("val_loss") is not None]
         best = min(ends, key=lambda r: r["val_loss"]) if ends else {}
         train_acc, val_acc = last.get("train_eval_acc"), last.get("val_acc")
-        status = "stopped" if ended and last.get("status") == "running" else last.get("status")
+        stopped = last.get("status") == "cancelled" or (ended and last.get("status") == "running")
+        status = "stopped" if stopped else last.get("status")
         rows.append({"run": run, "status": status, "epoch": last.get("epoch"),
                      "train accuracy": train_acc, "validation accuracy": val_acc,
                      "gap": None if train_acc is None or val_acc is None else train_acc - val_acc,

@@ -114,7 +114,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
                           lr=entrant.lr, layer_stats=False, seed=0,  # seed 0: one batch order for all
                           optimizer_settings=entrant.hyper)
         yield from tag_runs(train(model, loaded, tspec, stop=stop), run=f"{entrant.name} (seed {seed})", index=i,
-                            n_runs=len(members), stop=stop, entrant=entrant.name, optimizer=entrant.optimizer,
+                            n_runs=len(members), entrant=entrant.name, optimizer=entrant.optimizer,
                             seed=seed, path=how)
         if stop():
             return
@@ -171,7 +171,8 @@ def leaderboard(records: list[dict], *, target: float = 0.9) -> pd.DataFrame:
         status = ("diverged at epoch " + ", ".join(str(int(e)) for e in sorted(diverged["diverged_epoch"].unique()))
                   if len(diverged) == len(last_by_seed) else
                   f"{len(diverged)} of {len(last_by_seed)} seeds diverged" if len(diverged) else
-                  "done" if (last_by_seed["status"] == "done").all() else "running")
+                  "done" if (last_by_seed["status"] == "done").all() else
+                  "stopped" if (last_by_seed["status"] == "cancelled").any() else "running")
         rows.append({"optimizer": name, "status": status, "best val accuracy": per_step["acc"].max(),
                      "final train loss": per_step["loss"].dropna().iloc[-1] if per_step["loss"].notna().any() else None,
                      f"epoch to {target:.0%}": reached["epoch"].iloc[0] if len(reached) else None,

@@ -174,7 +174,8 @@ def scoreboard(records: list[dict]) -> pd.DataFrame:
         per_step = recs.groupby("step").agg(acc=("val_acc", "mean"), loss=("val_loss", "mean"), lr=("lr", "mean"))
         last = recs.groupby("seed").tail(1)
         status = ("diverged" if (last["status"] == "diverged").all() else
-                  "done" if (last["status"] == "done").all() else "running")
+                  "done" if (last["status"] == "done").all() else
+                  "stopped" if (last["status"] == "cancelled").any() else "running")
         rows.append({"schedule": name, "status": status, "best val accuracy": per_step["acc"].max(),
                      "final val accuracy": per_step["acc"].dropna().iloc[-1] if per_step["acc"].notna().any() else None,
                      "final val loss": per_step["loss"].dropna().iloc[-1] if per_step["loss"].notna().any() else None,

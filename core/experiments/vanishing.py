@@ -118,7 +118,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
                           optimizer=spec.optimizer or config.optimizer, lr=spec.lr or config.lr,
                           clip_norm=spec.clip, track_activations=True, seed=config.seed)
         yield from tag_runs(train(model, loaded, tspec, stop=stop), run=spec.label, index=i,
-                            n_runs=len(config.runs), stop=stop, depth=config.depth, chance=1 / loaded.n_classes)
+                            n_runs=len(config.runs), depth=config.depth, chance=1 / loaded.n_classes)
         if stop():
             return
 

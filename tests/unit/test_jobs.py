@@ -159,3 +159,19 @@ def test_the_process_runner_sets_torch_threads_in_its_workers(monkeypatch):
     monkeypatch.setattr(jobs, "_default", None)
     job = jobs.submit(lambda stop: iter([{"threads": torch.get_num_threads()}]))
     assert job.wait(5) and job.records == [{"threads": 3}]
+
+
+def test_a_stopped_job_keeps_its_closing_record(runner):
+    def closing(stop):
+        for i in range(10_000):
+            if stop():
+                yield {"i": i, "status": "cancelled"}
+                return
+            yield {"i": i, "status": "running"}
+            time.sleep(0.005)
+
+    job = runner.submit(closing)
+    while len(job.records) < 3:
+        time.sleep(0.005)
+    assert job.cancel() and job.wait(2.0) and job.status == "cancelled"
+    assert job.records[-1]["status"] == "cancelled"

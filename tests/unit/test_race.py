@@ -206,3 +206,18 @@ def test_schedules_race_as_they_train_alone(digits):
             assert [r["val_loss"] for r in mine] == pytest.approx([r["val_loss"] for r in alone], rel=1e-3)
     plateau = [r["lr"] for r in raced if r["entrant"] == "plateau" and r["seed"] == 0]
     assert plateau[-1] < plateau[0]  # threshold 0.5: no epoch counts as improving, so it cuts
+
+
+def test_a_stopped_race_ends_each_model_as_cancelled(digits):
+    from core.race import train_race
+
+    calls = [0]
+
+    def stop() -> bool:
+        calls[0] += 1
+        return calls[0] > 5
+
+    recs = list(train_race(digits, SPEC, [Entrant("sgd", 0.05), Entrant("adam", 1e-3)], [0, 1], epochs=2, stop=stop))
+    last = {r["run"]: r for r in recs}
+    assert len(last) == 4 and all(r["status"] == "cancelled" and "cancelled at epoch 1" in r["message"]
+                                  for r in last.values())
