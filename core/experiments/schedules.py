@@ -17,8 +17,15 @@ from core.race import Entrant, train_race
 CHAPTER = ("constant", "exponential", "plateau", "warmup_plateau", "onecycle")
 
 
+class _Net:
+    """The MLP both configs below describe with depth, width, activation and init."""
+
+    def spec(self) -> MLPSpec:
+        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
+
+
 @dataclass(frozen=True)
-class Config:
+class Config(_Net):
     schedules: tuple = base.param(CHAPTER, "schedules racing", lo=1, hi=12, item_choices=schedules.names)
     settings: tuple = base.param((), "schedule settings: name:key=value, e.g. onecycle:pct_start=0.25, "
                                  "exponential:interval=batch, multistep:milestones=3;6", lo=0, hi=64)
@@ -50,9 +57,6 @@ class Config:
                         schedule_settings=tuple(sorted(own.get(name, {}).items())))
                 for name in self.schedules]
 
-    def spec(self) -> MLPSpec:
-        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
-
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     dev = device.pick(config.device)
@@ -71,7 +75,7 @@ base.EXPERIMENTS.add("schedules", base.Experiment(
 
 
 @dataclass(frozen=True)
-class FinderConfig:
+class FinderConfig(_Net):
     optimizer: str = base.param("sgd", "optimizer", choices=optim.names)
     start: float = base.param(1e-5, "first learning rate", lo=1e-8, hi=1.0)
     end: float = base.param(10.0, "last learning rate", lo=1e-4, hi=1000.0)
@@ -97,9 +101,6 @@ class FinderConfig:
         return lr_finder.FinderSpec(start=self.start, end=self.end, steps=self.steps, batch_size=self.batch_size,
                                     blowup=self.blowup, smoothing=self.smoothing, optimizer=self.optimizer,
                                     seed=self.seed)
-
-    def spec(self) -> MLPSpec:
-        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
 
 
 def run_finder(config: FinderConfig, stop: Stop = never) -> Iterator[dict]:
