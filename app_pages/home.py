@@ -6,7 +6,8 @@ from core import data, device, experiments
 
 LAB_PAGES = {"activations": "app_pages/activations.py", "variance": "app_pages/variance.py",
              "vanishing": "app_pages/vanishing.py",
-             "optimizer_race": "app_pages/race.py", "dropout": "app_pages/dropout.py"}
+             "optimizer_race": "app_pages/race.py", "schedules": "app_pages/schedules.py",
+             "dropout": "app_pages/dropout.py"}
 
 st.title("Training dynamics")
 st.write(

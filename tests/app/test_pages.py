@@ -29,7 +29,9 @@ def test_home_lists_the_labs_device_and_datasets():
     at = app().run()
     assert not at.exception
     assert "CPU" in " ".join(m.value for m in at.markdown)
-    assert any("Vanishing gradients" in link.label for link in at.get("page_link"))
+    labels = " ".join(link.label for link in at.get("page_link"))
+    for title in ["Vanishing gradients", "Optimizer race", "Learning-rate schedules", "Dropout"]:
+        assert title in labels
     assert len(at.dataframe) == 1 and "digits" not in at.dataframe[0].value["dataset"].tolist()
     assert "Digits 8×8 (bundled)" in at.dataframe[0].value["dataset"].tolist()
 
