@@ -66,8 +66,8 @@ def param_widget(name: str, key: str, p: schedules.Param, container) -> object:
     if p.integer:
         return container.slider(text, int(p.lo), int(p.hi), int(p.default), key=wkey)
     step = 0.05 if p.hi <= 5 else 0.5
-    hi = min(p.hi, 20.0)
-    return container.slider(text, float(p.lo), float(hi), float(p.default), step=step, key=wkey, format="%g")
+    lo, hi = math.ceil(p.lo / step - 1e-9) * step, min(p.hi, 20.0)  # a grid the slider's steps land on
+    return container.slider(text, float(lo), float(hi), float(p.default), step=step, key=wkey, format="%g")
 
 
 def settings_of(names: list[str]) -> dict[str, dict]:
