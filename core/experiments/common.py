@@ -1,14 +1,37 @@
-"""Pieces several experiments share: loading data with download progress, tagging records."""
+"""Pieces several experiments share: the race labs' network fields, loading data with download
+progress, tagging records."""
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Callable, Generator, Iterator
 
 import torch
 
+from core import activations, init
 from core import data as datasets
+from core.experiments import base
+from core.models import MLPSpec
 
 Stop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class RaceNet:
+    """Config fields of the labs that race models on the race engine (optimizer race, schedules,
+    LR finder): the data, the 3×100 ReLU He MLP of the chapter, batching, seed and device."""
+
+    dataset: str = base.dataset_param()
+    depth: int = base.param(3, "hidden layers", lo=1, hi=20)
+    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
+    activation: str = base.param("relu", "activation", choices=activations.names)
+    init: str = base.param("he_normal", "initializer", choices=init.names)
+    batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
+    seed: int = base.seed_param()
+    device: str = base.device_param()
+
+    def spec(self) -> MLPSpec:
+        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
 
 
 def never() -> bool:

@@ -8,9 +8,9 @@ from typing import Iterator
 
 import pandas as pd
 
-from core import activations, device, init, optim
+from core import device, optim
 from core.experiments import base
-from core.experiments.common import Stop, load_data, never, tag_runs
+from core.experiments.common import RaceNet, Stop, load_data, never, tag_runs
 from core.models import MLPSpec, NORMS, build_mlp
 from core.race import Entrant, train_race, vectorizable
 from core.train import TrainSpec, train
@@ -19,23 +19,15 @@ CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax"
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(RaceNet):
     optimizers: tuple = base.param(CLASSIC, "optimizers racing", lo=1, hi=16, item_choices=optim.names)
     lr_mode: str = base.param("usual", "'usual': each at its usual rate; 'same': all at lr", choices=("usual", "same"))
     lr: float = base.param(0.05, "learning rate for all when lr_mode is 'same'", lo=1e-6, hi=10.0)
-    dataset: str = base.dataset_param()
-    depth: int = base.param(3, "hidden layers", lo=1, hi=20)
-    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
-    activation: str = base.param("relu", "activation", choices=activations.names)
-    init: str = base.param("he_normal", "initializer", choices=init.names)
     norm: str = base.param("none", "normalization; any but none trains the models one by one", choices=NORMS)
-    batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
     epochs: int = base.param(10, "passes over the train split", lo=1, hi=100)
     seeds: int = base.param(1, "initializations per optimizer (seed, seed+1, ...)", lo=1, hi=10)
     settings: tuple = base.param((), "per-optimizer settings: name:key=value, e.g. adam:lr=0.002, adam:betas=0.9;0.99",
                                  lo=0, hi=64)
-    seed: int = base.seed_param()
-    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)

@@ -7,40 +7,25 @@ from typing import Iterator
 
 import pandas as pd
 
-from core import activations, device, init, lr_finder, optim, schedules
+from core import device, lr_finder, optim, schedules
 from core.experiments import base
-from core.experiments.common import Stop, load_data, never
-from core.models import MLPSpec, build_mlp
+from core.experiments.common import RaceNet, Stop, load_data, never
+from core.models import build_mlp
 from core.race import Entrant, train_race
 
 # The chapter's comparison: SGD at 0.05 under five schedules (exponential at its default γ=0.9 per epoch).
 CHAPTER = ("constant", "exponential", "plateau", "warmup_plateau", "onecycle")
 
 
-class _Net:
-    """The MLP both configs below describe with depth, width, activation and init."""
-
-    def spec(self) -> MLPSpec:
-        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
-
-
 @dataclass(frozen=True)
-class Config(_Net):
+class Config(RaceNet):
     schedules: tuple = base.param(CHAPTER, "schedules racing", lo=1, hi=12, item_choices=schedules.names)
     settings: tuple = base.param((), "schedule settings: name:key=value, e.g. onecycle:pct_start=0.25, "
                                  "exponential:interval=batch, multistep:milestones=3;6", lo=0, hi=64)
     optimizer: str = base.param("sgd", "optimizer every schedule drives", choices=optim.names)
     lr: float = base.param(0.05, "learning rate: the base rate, 1cycle's max_lr, Noam's scale", lo=1e-6, hi=10.0)
-    dataset: str = base.dataset_param()
-    depth: int = base.param(3, "hidden layers", lo=1, hi=20)
-    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
-    activation: str = base.param("relu", "activation", choices=activations.names)
-    init: str = base.param("he_normal", "initializer", choices=init.names)
-    batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
     epochs: int = base.param(10, "passes over the train split", lo=1, hi=100)
     seeds: int = base.param(1, "initializations per schedule (seed, seed+1, ...)", lo=1, hi=5)
-    seed: int = base.seed_param()
-    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)
@@ -75,21 +60,13 @@ base.EXPERIMENTS.add("schedules", base.Experiment(
 
 
 @dataclass(frozen=True)
-class FinderConfig(_Net):
+class FinderConfig(RaceNet):
     optimizer: str = base.param("sgd", "optimizer", choices=optim.names)
     start: float = base.param(1e-5, "first learning rate", lo=1e-8, hi=1.0)
     end: float = base.param(10.0, "last learning rate", lo=1e-4, hi=1000.0)
     steps: int = base.param(100, "batches, one rate each, evenly spaced on a log scale", lo=10, hi=1000)
     blowup: float = base.param(4.0, "stop when the smoothed loss passes this multiple of its minimum", lo=1.5, hi=100.0)
     smoothing: float = base.param(0.95, "weight of the past in the loss's moving average", lo=0.0, hi=0.995)
-    dataset: str = base.dataset_param()
-    depth: int = base.param(3, "hidden layers", lo=1, hi=20)
-    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
-    activation: str = base.param("relu", "activation", choices=activations.names)
-    init: str = base.param("he_normal", "initializer", choices=init.names)
-    batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
-    seed: int = base.seed_param()
-    device: str = base.device_param()
 
     def __post_init__(self) -> None:
         base.validate(self)
