@@ -57,13 +57,14 @@ if not __package__:  # run as a file: make `core` importable from the repo root
 
 import torch
 
-from core.data import Data, Split
+from benchmarks.bench_train import CLASSES, DIM, random_data
+from core.data import Data
 from core.experiments.optimizer_race import Config
 from core.models import MLPSpec, build_mlp
 from core.race import Entrant, train_race
 from core.train import TrainSpec, train
 
-N_TRAIN, DIM, CLASSES = 55_000, 784, 10  # MNIST's 55,000 train; validation: a further size // 11
+N_TRAIN = 55_000  # MNIST's 55,000 train; validation: a further size // 11
 MODEL_SPEC = MLPSpec(depth=3, width=100, activation="relu", init="he_normal")
 MIN_SPEEDUP = 2.0  # race vs sequential, at --batch
 NOISY_SPREAD = 1.5  # max/min seconds of one side above this: the machine was busy
@@ -84,17 +85,8 @@ class Case:
 
 
 def make_data(n_train: int, seed: int = 0) -> Data:
-    """Random uint8 pixels and labels, standardized per batch by `Data.features` as MNIST is."""
-    n_valid = max(1, n_train // 11)
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randint(0, 256, (n_train + n_valid, DIM), generator=g, dtype=torch.uint8)
-    y = torch.randint(0, CLASSES, (n_train + n_valid,), generator=g)
-    train_split, valid_split = Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:])
-    scaled = train_split.x.double() / 255
-    mean, std = scaled.mean(0).float(), scaled.std(0, correction=0).float()
-    return Data("random", train_split, valid_split, Split(x[:0], y[:0]), scale=1 / 255,
-                mean=mean, std=std.masked_fill(std < 1e-8, 1.0), n_classes=CLASSES,
-                image_shape=(1, 28, 28), class_names=tuple(str(c) for c in range(CLASSES)))
+    """`bench_train.random_data` with a further n_train // 11 examples for validation."""
+    return random_data(n_train, max(1, n_train // 11), seed)
 
 
 class StepLimit:
@@ -121,7 +113,7 @@ def run_race(data: Data, entrants: list[Entrant], case: Case, epochs: int) -> No
     for last in train_race(data, MODEL_SPEC, entrants, seeds, epochs=epochs, batch_size=case.batch,
                            report_seconds=0, stop=StepLimit(case.steps)):
         pass
-    if last is None or last["status"] not in ("running", "done"):  # "running": cut short by the limit
+    if last is None or last["status"] not in ("done", "cancelled"):  # "cancelled": cut short by the limit
         raise RuntimeError(f"race did not finish: {last and last.get('message')}")
 
 

@@ -64,23 +64,28 @@ class Bench:
     y_valid: torch.Tensor
 
 
-def make_bench(n_train: int, n_valid: int, seed: int = 0, device: str = "cpu") -> Bench:
-    """Random uint8 pixels and labels. Ours keeps them raw (the app's real path: 1/255 scale and
-    per-feature mean/std applied per batch); the textbook loop gets the very same standardized
-    values precomputed, so both see identical inputs and any per-batch transform cost falls on
-    ours only. That makes "ours is faster" a conservative claim."""
+def random_data(n_train: int, n_valid: int, seed: int = 0) -> Data:
+    """Random uint8 pixels (784 per example) and 10-class labels, kept raw like MNIST: `Data.features`
+    applies the 1/255 scale and the train split's per-feature mean/std per batch."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randint(0, 256, (n_train + n_valid, DIM), generator=g, dtype=torch.uint8)
     y = torch.randint(0, CLASSES, (n_train + n_valid,), generator=g)
     train_split, valid_split = Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:])
     scaled = train_split.x.double() / 255
     mean, std = scaled.mean(0).float(), scaled.std(0, correction=0).float()
-    data = Data("random", train_split, valid_split, Split(x[:0], y[:0]), scale=1 / 255,
+    return Data("random", train_split, valid_split, Split(x[:0], y[:0]), scale=1 / 255,
                 mean=mean, std=std.masked_fill(std < 1e-8, 1.0), n_classes=CLASSES,
                 image_shape=(1, 28, 28), class_names=tuple(str(c) for c in range(CLASSES)))
+
+
+def make_bench(n_train: int, n_valid: int, seed: int = 0, device: str = "cpu") -> Bench:
+    """`random_data`: ours keeps the pixels raw (the app's real path); the textbook loop gets the
+    very same standardized values precomputed, so both see identical inputs and any per-batch
+    transform cost falls on ours only. That makes "ours is faster" a conservative claim."""
+    data = random_data(n_train, n_valid, seed)
     # The textbook's tensors stay on the CPU (a DataLoader's usual home); batches move per step.
-    return Bench(data.to(device), data.features(train_split.x), train_split.y,
-                 data.features(valid_split.x), valid_split.y)
+    return Bench(data.to(device), data.features(data.train.x), data.train.y,
+                 data.features(data.valid.x), data.valid.y)
 
 
 def build_model(device: str) -> nn.Module:

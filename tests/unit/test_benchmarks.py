@@ -1,0 +1,16 @@
+"""The race benchmark runs end to end on a tiny set (figures are not checked here: speed is
+measured by running the benchmark itself, never as a timed test)."""
+import json
+
+from benchmarks import bench_race
+
+
+def test_the_race_benchmark_runs_both_sides_to_the_end(tmp_path):
+    out = tmp_path / "race.json"
+    # a step limit on the many-seed case: both sides end as "cancelled" by the limit
+    assert bench_race.main(["--size", "330", "--repeats", "1", "--steps-many", "3", "--seeds", "2",
+                            "--large-batch", "0", "--threads", "1", "--json", str(out)]) == 0
+    cases = json.loads(out.read_text())["cases"]
+    assert set(cases) == {"9x1 b32", "9x2 b32"}
+    assert cases["9x1 b32"]["steps_per_run"] == 11 and cases["9x2 b32"]["steps_per_run"] == 3
+    assert all(case["seconds"]["race"] > 0 and case["seconds"]["sequential"] > 0 for case in cases.values())
