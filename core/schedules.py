@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch.optim import lr_scheduler as sched
 
+from core import settings as text_settings
 from core.registry import Registry
 
 BATCH, EPOCH = "batch", "epoch"
@@ -404,35 +405,12 @@ def simulated_losses(epochs: int, *, plateau_at: float, seed: int = 0, noise: fl
 
 def parse_settings(settings: Sequence[str], names_: Sequence[str]) -> dict[str, dict[str, Any]]:
     """('onecycle:pct_start=0.25', 'exponential:interval=batch', 'multistep:milestones=3;6')
-    -> {'onecycle': {'pct_start': 0.25}, ...}; 'interval' is kept as a key."""
-    out: dict[str, dict[str, Any]] = {}
-    for text in settings:
-        name, _, rest = text.partition(":")
-        key, _, value = rest.partition("=")
-        if name not in names_:
-            raise ValueError(f"setting {text!r} names {name!r}, which is not chosen ({', '.join(names_)})")
+    -> {'onecycle': {'pct_start': 0.25}, ...}; 'interval' is kept as a key. Values are checked."""
+    def defaults(name: str) -> dict[str, Any]:
         spec = SCHEDULES.get(name)
-        if key == "interval":
-            if value not in spec.intervals:
-                raise ValueError(f"setting {text!r}: {spec.label} is stepped per {' or '.join(spec.intervals)}")
-            out.setdefault(name, {})[key] = value
-            continue
-        if key not in spec.params:
-            raise ValueError(f"setting {text!r}: {name} takes {', '.join(['interval', *spec.params]) }")
-        default = spec.params[key].default
-        try:
-            if isinstance(default, tuple):
-                parsed: Any = tuple(float(v) for v in value.split(";") if v.strip())
-            elif isinstance(default, bool):
-                parsed = value.lower() in ("1", "true", "yes", "on")
-            elif isinstance(default, int):
-                parsed = int(float(value))
-            else:
-                parsed = float(value)
-        except ValueError:
-            raise ValueError(f"setting {text!r}: {key} needs a number like {default!r}") from None
-        out.setdefault(name, {})[key] = parsed
-    for name, params in out.items():
-        own = dict(params)
+        return {"interval": spec.interval, **{k: p.default for k, p in spec.params.items()}}
+
+    out = text_settings.parse(tuple(settings), tuple(names_), chosen="chosen", defaults=defaults)
+    for name, own in out.items():
         resolve(name, {k: v for k, v in own.items() if k != "interval"}, own.get("interval"))
     return out

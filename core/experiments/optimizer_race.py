@@ -9,6 +9,7 @@ from typing import Iterator
 import pandas as pd
 
 from core import device, optim
+from core import settings as text_settings
 from core.experiments import base
 from core.experiments.common import RaceNet, Stop, load_data, never, tag_runs
 from core.models import MLPSpec, NORMS, build_mlp
@@ -51,29 +52,8 @@ class Config(RaceNet):
 def parse_settings(settings: tuple, optimizers: tuple) -> dict[str, dict]:
     """('adam:lr=0.002', 'adam:betas=0.9;0.99') -> {'adam': {'lr': 0.002, 'betas': (0.9, 0.99)}}.
     Keys: lr, weight_decay and the optimizer's editable settings."""
-    out: dict[str, dict] = {}
-    for text in settings:
-        name, _, rest = text.partition(":")
-        key, _, value = rest.partition("=")
-        if name not in optimizers:
-            raise ValueError(f"setting {text!r} names {name!r}, which is not racing ({', '.join(optimizers)})")
-        valid = ["lr", "weight_decay", *optim.get(name).editable]
-        if key not in valid:
-            raise ValueError(f"setting {text!r}: {name} takes {', '.join(valid)}")
-        default = optim.get(name).editable.get(key, 0.0)
-        try:
-            if isinstance(default, bool):
-                parsed = value.lower() in ("1", "true", "yes", "on")
-            elif isinstance(default, tuple):
-                parsed = tuple(float(v) for v in value.split(";"))
-                if len(parsed) != len(default):
-                    raise ValueError
-            else:
-                parsed = float(value)
-        except ValueError:
-            raise ValueError(f"setting {text!r}: {key} needs a value like {default!r}") from None
-        out.setdefault(name, {})[key] = parsed
-    return out
+    return text_settings.parse(settings, optimizers, chosen="racing", same_length=True,
+                               defaults=lambda n: {"lr": 0.0, "weight_decay": 0.0, **optim.get(n).editable})
 
 
 def path(config: Config) -> str:
