@@ -3,20 +3,18 @@ and dying ReLU units watched live while a net trains."""
 
 import streamlit as st
 
-from core import activation_shapes as shapes
-from core import activations, charts, frames, optim
-from core.experiments import activations as lab
-from core.experiments import base
-from ui import live, query, sidebar
+from core import activations, frames, labs
+from core.charts import learning_curves
+from core.labs.activations import charts, shapes, tables
+from core.labs.activations.config import Z_LIMIT, View
+from ui import live
+from ui.form import Form
 
-DEFAULTS = lab.Config()
-NAMES = activations.names()
-ORDER = [activations.get(n).label for n in NAMES]  # registry order fixes each activation's colour
-LRS = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0]
-WIDTHS = [16, 32, 64, 100, 128, 256, 512]
+LAB = labs.get("activations")
+DEFAULTS = LAB.config()
+ORDER = [activations.get(n).label for n in activations.names()]  # registry order fixes each activation's colour
 MAX_DEPTH = 50  # layers in the gradient-through-depth view
 SAMPLES = 4096  # Monte Carlo paths per activation
-Z_LIMIT = 20.0
 
 st.title("Activation functions")
 st.write(
@@ -26,36 +24,23 @@ st.write(
     "Every slope on this page is taken by autograd and every property is measured on a grid; "
     "nothing is typed in."
 )
-shared = sidebar.shared_controls()
-for key, value in {
-    "act_names": ["sigmoid", "tanh", "relu", "elu", "gelu"], "act_zrange": (-6.0, 6.0), "act_threshold": 0.05,
-    "act_z": 1.0, "act_leaky_alpha": 0.01, "act_elu_alpha": 1.0, "act_swish_beta": 1.0, "act_sigma": 1.0,
-    "act_gate": "swiglu", "act_dying_acts": list(DEFAULTS.activations), "act_opt": DEFAULTS.optimizer,
-    "act_lr": DEFAULTS.lr, "act_depth": DEFAULTS.depth, "act_width": DEFAULTS.width, "act_epochs": DEFAULTS.epochs,
-}.items():
-    st.session_state.setdefault(key, value)  # widgets below take their value from here
-query.prefill(lab.Config, {"activations": "act_dying_acts", "optimizer": "act_opt", "lr": "act_lr",
-                           "depth": "act_depth", "width": "act_width", "epochs": "act_epochs"})
+form = Form(LAB)
+form.sidebar()
+form.show_notices()
 
 # --- shapes and slopes --------------------------------------------------------------------
 st.header("Shapes and slopes")
-names = st.multiselect("Activations", NAMES, key="act_names", format_func=shapes.label)
+names = form.widget("names")
 c1, c2, c3 = st.columns(3)
-leaky = c1.slider("Leaky ReLU slope α", 0.0, 0.5, step=0.01, key="act_leaky_alpha",
-                  help="slope for z < 0; α = 0 is ReLU")
-elu = c2.slider("ELU α", 0.1, 3.0, step=0.1, key="act_elu_alpha", help="ELU tends to −α as z → −∞")
-beta = c3.slider("Swish β", 0.1, 5.0, step=0.1, key="act_swish_beta",
-                 help="z·sigmoid(βz): β = 1 is SiLU, large β approaches ReLU")
-params = {"leaky_relu": {"alpha": leaky}, "elu": {"alpha": elu}, "swish": {"beta": beta}}
-c1, c2, c3 = st.columns(3)
-z_range = c1.slider("z range", -Z_LIMIT, Z_LIMIT, step=0.5, key="act_zrange")
-threshold = c2.slider("Saturation threshold on |f′(z)|", 0.0, 0.5, step=0.01, key="act_threshold",
-                      help="z where |f′(z)| is below this is shaded: a unit there passes little gradient")
-lo, hi = z_range
-if lo >= hi:
-    hi = lo + 0.5
-st.session_state.act_z = min(max(st.session_state.act_z, lo), hi)  # keep the readout inside the range
-z_read = c3.slider("Read off at z", lo, hi, step=0.05, key="act_z")
+for col, name in zip((c1, c2, c3), ("leaky_alpha", "elu_alpha", "swish_beta")):
+    form.widget(name, col)
+c1, c2, c3, c4 = st.columns(4)
+lo = form.widget("z_min", c1, bounds=(-Z_LIMIT, Z_LIMIT - 0.5))
+hi = form.widget("z_max", c2, bounds=(lo + 0.5, Z_LIMIT))
+threshold = form.widget("threshold", c3)
+z_read = form.widget("z", c4, bounds=(lo, hi))
+view = View(**form.values(View))
+params = view.params()
 
 if not names:
     st.info("Pick at least one activation.")
@@ -91,7 +76,7 @@ else:
         "the gradient is a millionth of what it was. Tanh keeps slope 1 near 0, so it survives small σ "
         "and collapses as σ pushes z into its flat tails."
     )
-    sigma = st.slider("σ, spread of the pre-activations", 0.1, 5.0, step=0.1, key="act_sigma")
+    sigma = form.widget("sigma")
     products = shapes.depth_products(names, params, sigma, max_depth=MAX_DEPTH, samples=SAMPLES)
     st.vega_lite_chart(spec=charts.depth_products(products, shapes.sigmoid_bound(MAX_DEPTH), order=ORDER,
                                                   shown=shown, max_depth=MAX_DEPTH))
@@ -111,7 +96,7 @@ st.write(
     "it, which is why a SwiGLU feed-forward block is usually made about 2/3 as wide. Below is one unit's "
     "output over a grid of (a, b): zero along b = 0 whatever the gate, and shut wherever gate(a) ≈ 0."
 )
-gate = st.selectbox("Gate", shapes.GATES.names(), key="act_gate", format_func=lambda g: shapes.GATES.get(g).label)
+gate = form.widget("gate")
 st.vega_lite_chart(spec=charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
 
 # --- dying ReLU -------------------------------------------------------------------------------
@@ -134,48 +119,39 @@ st.write(
     "(leaky α = 0.01, ELU α = 1)."
 )
 with st.container(border=True):
-    dying = st.multiselect("Activations trained side by side", NAMES, key="act_dying_acts",
-                           format_func=shapes.label, max_selections=base.limits(lab.Config, "activations")[1])
-    d1, d2, d3, d4, d5 = st.columns(5)
-    opt_name = d1.selectbox("Optimizer", optim.names(), key="act_opt", format_func=lambda n: optim.get(n).label)
-    lr = d2.select_slider("Learning rate", sorted(set(LRS) | {st.session_state.act_lr}), key="act_lr",
-                          format_func=lambda v: f"{v:g}")
-    depth = d3.slider("Depth (hidden layers)", *base.limits(lab.Config, "depth"), key="act_depth")
-    width = d4.select_slider("Width (units per layer)", sorted(set(WIDTHS) | {st.session_state.act_width}),
-                             key="act_width")
-    epochs = d5.slider("Epochs", *base.limits(lab.Config, "epochs"), key="act_epochs")
+    dying = form.widget("activations")
+    d = st.columns(6)
+    for col, name in zip(d, ("optimizer", "lr", "depth", "width", "epochs", "batch_size")):
+        form.widget(name, col)
 
-config, problem = None, None
-try:
-    config = lab.Config(activations=tuple(dying), dataset=shared.dataset, depth=depth, width=width,
-                        optimizer=opt_name, lr=float(lr), epochs=epochs, seed=shared.seed, device=shared.device)
-except ValueError as exc:
-    problem = "Pick at least one activation to train." if not dying else str(exc)
+config, problem = form.build()
 if problem:
+    problem = "Pick at least one activation to train." if not dying else problem
     st.warning(problem)
+form.sync()
 
 
 panel = live.LivePanel("activations")
-panel.controls(panel.starter(lab.run, config) if config else None, disabled_reason=problem)
+panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reason=problem)
 
 
 def draw(records: list[dict], job) -> None:
-    cfg = panel.job_config(DEFAULTS)
+    cfg = panel.job_config(config or DEFAULTS)
     runs = frames.by_run(records)
     if not runs:
         st.caption("Press **Run** to train; the charts appear after the first report.")
         return
     live.reports_caption(runs, help="one report per epoch per activation")
     for run, recs in runs.items():
-        st.markdown(f"{live.status_icon(recs)} **{run}**: {lab.summary(recs)}")
-    shown = lab.labels(cfg)
+        st.markdown(f"{live.status_icon(recs)} **{run}**: {tables.summary(recs)}")
+    shown = cfg.labels()
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(spec=charts.dead_by_layer(lab.dead_by_layer(records), order=ORDER, shown=shown))
+        st.vega_lite_chart(spec=charts.dead_by_layer(tables.dead_by_layer(records), order=ORDER, shown=shown))
     with right:
-        st.vega_lite_chart(spec=charts.dead_over_epochs(lab.dead_over_epochs(records), epochs=cfg.epochs,
+        st.vega_lite_chart(spec=charts.dead_over_epochs(tables.dead_over_epochs(records), epochs=cfg.epochs,
                                                         order=ORDER, shown=shown))
-    st.vega_lite_chart(spec=charts.learning_curves(frames.curves(records), epochs=cfg.epochs, runs=ORDER,
+    st.vega_lite_chart(spec=learning_curves(frames.curves(records), epochs=cfg.epochs, runs=ORDER,
                                                    status=frames.status(records), shown=shown))
 
 

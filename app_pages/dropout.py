@@ -1,20 +1,19 @@
 """Dropout and uncertainty: dropout against over-fitting, then MC dropout, out-of-distribution
 inputs and calibration on the trained networks."""
+import functools
+
 import streamlit as st
 
-from core import charts, frames, optim
-from core.experiments import base
-from core.experiments import dropout as D
-from ui import live, query, sidebar
+from core import frames, labs
+from core.charts import learning_curves
+from core.labs.dropout import analysis as A
+from core.labs.dropout import charts, tables
+from core.labs.dropout.config import RANKINGS, galleries, run_label
+from core.labs.dropout.run import trained
+from ui import live
+from ui.form import Form
 
-DEFAULTS = D.Config()
-RATES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-SIZES = [50, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10_000, 60_000]
-WIDTHS = [16, 32, 64, 128, 256, 384, 512, 1024]
-LRS = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
-BATCHES = [8, 16, 32, 64, 128, 256]
-PASSES = [1, 2, 5, 10, 20, 50, 100, 200, 300, 500]  # T, up to uncertainty.MAX_PASSES
-KIND_LABELS = {"dropout": "Dropout, with ReLU + He", "alpha_dropout": "Alpha dropout, with SELU + LeCun"}
+LAB = labs.get("dropout")
 ALPHA_NOTE = (
     "**Why SELU needs alpha dropout.** SELU with LeCun-normal weights keeps every layer's activations "
     "near mean 0 and variance 1 on its own (self-normalizing). Standard dropout sets units to 0 and scales "
@@ -22,10 +21,6 @@ ALPHA_NOTE = (
     "so the normalization breaks. Alpha dropout sets dropped units to SELU's negative saturation value "
     "−λα ≈ −1.758 instead and then applies an affine correction chosen so that mean and variance stay 0 and 1. "
     "It is meant for low rates (0.05–0.1); at 0.5 it removes too much signal and accuracy falls.")
-
-
-def rate_label(rate: float) -> str:
-    return "0 (no dropout)" if rate == 0 else f"{rate:g}"
 
 
 def points(change: float) -> str | None:
@@ -41,53 +36,35 @@ st.write(
     "trains at several rates on a small subset of the training split, big enough to memorize it. Without "
     "dropout, train accuracy reaches 100% while validation lags behind: that gap is over-fitting."
 )
-shared = sidebar.shared_controls(D.image_sets())
-for key, value in {"do_rates": list(DEFAULTS.rates), "do_kind": DEFAULTS.kind, "do_size": DEFAULTS.train_size,
-                   "do_depth": DEFAULTS.depth, "do_width": DEFAULTS.width, "do_opt": DEFAULTS.optimizer,
-                   "do_lr": DEFAULTS.lr, "do_epochs": DEFAULTS.epochs, "do_batch": DEFAULTS.batch_size}.items():
-    st.session_state.setdefault(key, value)
-query.prefill(D.Config, {"rates": "do_rates", "kind": "do_kind", "train_size": "do_size", "depth": "do_depth",
-                         "width": "do_width", "optimizer": "do_opt", "lr": "do_lr", "epochs": "do_epochs",
-                         "batch_size": "do_batch"})
-st.session_state.do_rates = sorted({float(r) for r in st.session_state.do_rates})  # a link gives text
+form = Form(LAB)
+form.sidebar()
+form.show_notices()
 
 with st.container(border=True):
     top = st.columns([3, 2, 2])
-    rates = top[0].multiselect("Dropout rates p (one network each)",
-                               sorted(set(RATES) | set(st.session_state.do_rates)), key="do_rates",
-                               max_selections=D.MAX_RATES, format_func=rate_label)
-    kind = top[1].radio("Kind", list(D.KINDS), key="do_kind", format_func=KIND_LABELS.get)
-    size = top[2].select_slider("Train examples (a subset)", sorted(set(SIZES) | {st.session_state.do_size}),
-                                key="do_size", help="Validation and test splits stay whole. Digits has 1,078 "
-                                                    "train examples in all; a larger value uses them all.")
+    rates = form.widget("rates", top[0])
+    kind = form.widget("kind", top[1])
+    form.widget("train_size", top[2], help="Validation and test splits stay whole. Digits has 1,078 train "
+                                           "examples in all; a larger value uses them all.")
     net = st.columns(6)
-    depth = net[0].slider("Depth", *base.limits(D.Config, "depth"), key="do_depth")
-    width = net[1].select_slider("Width", sorted(set(WIDTHS) | {st.session_state.do_width}), key="do_width")
-    opt = net[2].selectbox("Optimizer", optim.names(), key="do_opt", format_func=lambda n: optim.get(n).label)
-    lr = net[3].select_slider("Learning rate", sorted(set(LRS) | {st.session_state.do_lr}), key="do_lr",
-                              format_func=lambda v: f"{v:g}")
-    epochs = net[4].slider("Epochs", *base.limits(D.Config, "epochs"), key="do_epochs")
-    batch = net[5].select_slider("Batch size", sorted(set(BATCHES) | {st.session_state.do_batch}), key="do_batch")
+    for col, name in zip(net, ("depth", "width", "optimizer", "lr", "epochs", "batch_size")):
+        form.widget(name, col)
     if kind == "alpha_dropout":
         st.info(ALPHA_NOTE)
     else:
         st.caption("Alpha dropout with SELU is the other choice of *Kind*: a note there says why SELU needs it.")
 
-config, problem = None, None
-try:
-    config = D.Config(rates=tuple(rates), kind=kind, dataset=shared.dataset, train_size=int(size), depth=depth,
-                      width=width, optimizer=opt, lr=float(lr), epochs=epochs, batch_size=batch, seed=shared.seed,
-                      device=shared.device)
-except ValueError as exc:
-    problem = "Pick at least one dropout rate." if not rates else str(exc)
+config, problem = form.build()
+if problem:
+    problem = "Pick at least one dropout rate." if not rates else problem
     st.warning(problem)
 
 panel = live.LivePanel("dropout")
-panel.controls(panel.starter(D.run, config) if config else None, label="Train", disabled_reason=problem)
+panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=problem)
 
 
 def draw(records: list[dict], job) -> None:
-    cfg = panel.job_config(config or DEFAULTS)
+    cfg = panel.job_config(config or LAB.config())
     by = frames.by_run(records)
     if not by:
         st.caption("Press **Train** to train one network per rate; curves appear after the first epoch.")
@@ -97,11 +74,11 @@ def draw(records: list[dict], job) -> None:
     st.caption(f"{first['train_size']} train examples. Train loss and accuracy are measured on them with dropout "
                "off, as validation is; the running figures taken during training, with dropout on, are worse.")
     labels = cfg.labels()
-    st.vega_lite_chart(spec=charts.learning_curves(D.curves(records), epochs=cfg.epochs, runs=labels,
-                                                   status=frames.status(records)))
-    st.vega_lite_chart(spec=charts.dropout_gaps(D.gaps(records), epochs=cfg.epochs, runs=labels))
+    st.vega_lite_chart(spec=learning_curves(tables.curves(records), epochs=cfg.epochs, runs=labels,
+                                            status=frames.status(records)))
+    st.vega_lite_chart(spec=charts.dropout_gaps(tables.gaps(records), epochs=cfg.epochs, runs=labels))
     ended = job is not None and job.is_terminal
-    st.dataframe(D.summary(records, ended=ended), hide_index=True, width="stretch", column_config={
+    st.dataframe(tables.summary(records, ended=ended), hide_index=True, width="stretch", column_config={
         "train accuracy": st.column_config.NumberColumn(format="percent"),
         "validation accuracy": st.column_config.NumberColumn(format="percent"),
         "gap": st.column_config.NumberColumn("accuracy gap", format="percent",
@@ -125,31 +102,35 @@ st.write(
     "aleatoric part: an image that is ambiguous in itself."
 )
 job = panel.job
-trained = D.models(job.snapshot()) if job is not None and job.is_terminal else {}
-if not trained:
+done = trained(job.snapshot()) if job is not None and job.is_terminal else {}
+mc_config = panel.job_config(LAB.config())
+pick = st.columns([2, 3])
+if done:
+    form.widget("inspect", pick[0], options=sorted(done.values(), reverse=True),
+                fmt=lambda r: run_label(mc_config.kind, r))
+passes = form.widget("passes", pick[1], help="More passes give steadier estimates and take longer: about 1 s "
+                                             "for 100 on digits on one CPU core, 5 s for 500.")
+form.sync()
+if not done:
     st.caption("Train first: the MC view opens on the networks once their training has finished.")
     st.stop()
-
-mc_config = panel.job_config(DEFAULTS)
-names = list(trained)
-if st.session_state.get("do_model") not in names:
-    st.session_state.do_model = names[-1]  # the highest rate: the widgets list the rates in order
-pick = st.columns([2, 3])
-run = pick[0].selectbox("Trained network", names, key="do_model")
-passes = pick[1].select_slider("T, stochastic passes", PASSES, value=100, key="do_passes",
-                               help="More passes give steadier estimates and take longer: about 1 s for 100 "
-                                    "on digits on one CPU core, 5 s for 500.")
-
-
-@st.cache_data(max_entries=16, show_spinner="Running the stochastic passes...")
-def analyse(job_id: int, run: str, passes: int, _config: D.Config, _rec: dict) -> D.Analysis:
-    return D.analyse(_config, _rec, passes)
-
-
-try:
-    an = analyse(job.id, run, passes, mc_config, trained[run])
-except Exception as exc:  # e.g. out of memory on a small machine
-    st.error(f"The MC passes failed: {type(exc).__name__}: {exc}")
+run = run_label(mc_config.kind, form.value("inspect"))
+weights = job.artifact(f"weights/{run}")
+if weights is None:
+    st.info("The trained weights were freed to keep the server's memory bounded: press **Train** again "
+            "to bring them back (the curves above stay).")
+    st.stop()
+mc = live.LivePanel("mc", verb="Running the stochastic passes")
+mc_job = mc.ensure(functools.partial(A.run_analysis, mc_config, run, weights, passes),
+                   key=f"mc:{job.id}:{run}:{passes}")
+if mc_job is None:
+    st.stop()
+if not mc_job.is_terminal:
+    mc.show(lambda records, j: st.caption(f"{len(records)} of the inputs passed through so far"))
+    st.stop()
+an = mc_job.artifact("analysis")
+if mc_job.status != "done" or an is None:
+    st.error(mc_job.error or "The MC passes did not finish; change T or the network to try again.")
     st.stop()
 if not an.has_dropout:
     st.info("This network has no dropout, so all T passes are the same: the standard deviations and the mutual "
@@ -158,28 +139,26 @@ if not an.has_dropout:
 images_tab, ood_tab, calibration_tab = st.tabs(["Images", "Out of distribution", "Calibration"])
 
 with images_tab:
-    galleries = {"entropy": "Most uncertain (entropy)", "mutual_info": "Most uncertain (mutual information)",
-                 "wrong": "Confidently wrong"} | {s: s.capitalize() for s in an.raw}
-    which = st.radio("Gallery", list(galleries), format_func=galleries.get, horizontal=True, key="do_gallery",
-                     help="The rankings are over the test split: most uncertain by the MC estimate; confidently "
-                          "wrong by the deterministic prediction's confidence.")
-    items = D.gallery(an, which)
+    which = form.widget("gallery", options=[g for g in galleries() if g in RANKINGS or g in an.raw],
+                        help="The rankings are over the test split: most uncertain by the MC estimate; confidently "
+                             "wrong by the deterministic prediction's confidence.")
+    items = A.gallery(an, which)
     if not items:
         st.caption("No test image is misclassified by this network.")
     else:
-        st.image(D.pictures(an, items), caption=[D.caption(an, s, i) for s, i in items])
+        st.image(A.pictures(an, items), caption=[A.caption(an, s, i) for s, i in items])
         st.caption("Each image: its index, true class → MC-mean prediction.")
     keys = [f"{s}|{i}" for s, i in items]
     ranked = which in an.ranked  # a ranking changes with the network and T; a source's order does not
     chosen = st.multiselect("Images to inspect", keys, default=keys[:3], max_selections=6,
-                            key=f"do_pick_{which}" + (f"_{run}_{passes}" if ranked else ""),
-                            format_func=lambda k: D.caption(an, k.split("|")[0], int(k.split("|")[1])))
+                            key=f"dropout.pick.{which}" + (f".{run}.{passes}" if ranked else ""),
+                            format_func=lambda k: A.caption(an, k.split("|")[0], int(k.split("|")[1])))
     for key in chosen:
         source, index = key.split("|")[0], int(key.split("|")[1])
-        r = D.row(an, source, index)
+        r = A.row(an, source, index)
         c = an.class_names
         left, mid, right = st.columns([1, 2, 4], vertical_alignment="center")
-        left.image(D.pictures(an, [(source, index)], height=112)[0], caption=f"{source} #{index}")
+        left.image(A.pictures(an, [(source, index)], height=112)[0], caption=f"{source} #{index}")
         truth = f"true class **{c[r['label']]}**" if r["label"] >= 0 else "no true class"
         mid.markdown(
             f"{truth}  \ndeterministic: **{c[r['det_pred']]}** at {r['det_conf']:.0%}  \n"
@@ -187,8 +166,8 @@ with images_tab:
             f"predictive entropy: {r['entropy']:.2f} nats  \nmutual information: {r['mutual_info']:.2f} nats "
             f"(epistemic)  \nexpected entropy: {r['aleatoric']:.2f} nats (aleatoric)")
         with right:
-            st.vega_lite_chart(spec=charts.class_probabilities(D.class_frame(an, source, index), classes=list(c),
-                                                               estimates=D.CLASS_ESTIMATES), width="content")
+            st.vega_lite_chart(spec=charts.class_probabilities(A.class_frame(an, source, index), classes=list(c),
+                                                               estimates=A.CLASS_ESTIMATES), width="content")
 
 with ood_tab:
     st.write(
@@ -196,26 +175,26 @@ with ood_tab:
         "**shuffled pixels** (test images with their pixels in random order: the same ink, no shape), and every "
         "other image set that is cached, resized to this one's shape. A ReLU network trained only on clean "
         "images is often *more* confident far from them; the passes of MC dropout disagree there instead.")
-    table = D.ood_table(an)
-    st.vega_lite_chart(spec=charts.ood_uncertainty(D.ood_frame(an), sources=list(an.raw),
-                                                   measures=list(D.MEASURES.values()), max_entropy=D.max_entropy(an)))
+    table = A.ood_table(an)
+    st.vega_lite_chart(spec=charts.ood_uncertainty(A.ood_frame(an), sources=list(an.raw),
+                                                   measures=list(A.MEASURES.values()), max_entropy=A.max_entropy(an)))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        **{m: st.column_config.NumberColumn(format="%.3f") for m in D.MEASURES.values()},
+        **{m: st.column_config.NumberColumn(format="%.3f") for m in A.MEASURES.values()},
         "confidence, deterministic": st.column_config.NumberColumn(format="percent"),
         "confidence, MC mean": st.column_config.NumberColumn(format="percent")})
     st.caption("Means over each input's images; confidence is the top probability; entropies and mutual "
                "information are in nats (at most "
-               f"ln {len(an.class_names)} ≈ {D.max_entropy(an):.2f}).")
+               f"ln {len(an.class_names)} ≈ {A.max_entropy(an):.2f}).")
     by = table.set_index("source")
-    clean, noise = by.loc[D.TEST], by.loc[D.NOISE]
-    det, mc, mi = D.MEASURES["det_entropy"], D.MEASURES["entropy"], D.MEASURES["mutual_info"]
+    clean, noise = by.loc[A.TEST], by.loc[A.NOISE]
+    det, mc, mi = A.MEASURES["det_entropy"], A.MEASURES["entropy"], A.MEASURES["mutual_info"]
     st.markdown(
         f"On uniform noise the MC predictive entropy averages **{noise[mc]:.2f}** nats against **{clean[mc]:.2f}** "
         f"on test images, and the mutual information **{noise[mi]:.2f}** against **{clean[mi]:.2f}**. The "
         f"deterministic prediction's entropy is {noise[det]:.2f} against {clean[det]:.2f}"
         + (": without dropout at prediction time the network is *surer* of noise than of real images."
            if noise[det] < clean[det] else "."))
-    others = [s for s in an.raw if s not in (D.TEST, D.NOISE, D.SHUFFLED)]
+    others = [s for s in an.raw if s not in (A.TEST, A.NOISE, A.SHUFFLED)]
     if not others:
         st.caption("No other image set is cached. MNIST, Fashion-MNIST and CIFAR-10 join this comparison once "
                    "downloaded: choose one as the dataset on any page and train once.")
@@ -236,7 +215,7 @@ with calibration_tab:
     m[3].metric(f"ECE, MC mean of {an.passes}", f"{ece['MC dropout']:.1%}",
                 delta=points(ece["MC dropout"] - ece["deterministic"]), delta_color="inverse")
     st.vega_lite_chart(spec=charts.reliability_diagrams(
-        an.reliability, D.ece_frame(an), estimates=list(D.ESTIMATES),
+        an.reliability, A.ece_frame(an), estimates=list(A.ESTIMATES),
         titles=["Deterministic (dropout off)", "MC-dropout mean of T passes"]))
-    st.caption(f"{D.BINS} equal-width confidence bins over the {len(an.raw[D.TEST])} test images; under each "
+    st.caption(f"{A.BINS} equal-width confidence bins over the {len(an.raw[A.TEST])} test images; under each "
                "diagram, the share of images per bin.")

@@ -2,12 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import data, device, experiments
-
-LAB_PAGES = {"activations": "app_pages/activations.py", "variance": "app_pages/variance.py",
-             "vanishing": "app_pages/vanishing.py",
-             "optimizer_race": "app_pages/race.py", "schedules": "app_pages/schedules.py",
-             "dropout": "app_pages/dropout.py"}
+from core import data, device, labs
 
 st.title("Training dynamics")
 st.write(
@@ -15,9 +10,8 @@ st.write(
     "Every chart is measured from a real PyTorch model training while you watch."
 )
 st.subheader("Labs")
-for name, page in LAB_PAGES.items():
-    exp = experiments.get(name)
-    st.page_link(page, label=f"**{exp.title}**: {exp.summary}", icon="➡️")
+for lab in labs.all_labs():
+    st.page_link(lab.screen, label=f"**{lab.title}**: {lab.summary}", icon=lab.icon)
 
 st.subheader("Device")
 st.write(f"Training runs on **{device.describe(device.pick())}**. "

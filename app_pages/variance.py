@@ -1,14 +1,21 @@
 """Initialization variance: the spread of signals through depth at initialization, then a short
 training that shows the variance picture predicts which nets learn."""
+import functools
 
 import streamlit as st
 
-from core import activations, charts, frames, init
-from core.experiments import base, vanishing, variance
-from ui import live, query, sidebar
+from core import frames, labs
+from core.charts import learning_curves
+from core.config import key as config_key
+from core.labs.vanishing import tables as vanishing_tables
+from core.labs.vanishing.config import MAX_RUNS
+from core.labs.variance import charts, tables
+from core.labs.variance.config import PRESETS, TrainIt
+from core.labs.variance.run import training
+from ui import live
+from ui.form import Form
 
-WIDTHS = [16, 32, 64, 100, 128, 256, 512, 1024]
-DEFAULTS = variance.Config()
+LAB = labs.get("variance")
 
 st.title("Initialization variance")
 st.write(
@@ -20,68 +27,50 @@ st.write(
     "*fan-out · Var(W) · E[f′(z)²]*, with *z* drawn from N(0, the measured E[z²]). "
     "Biases are off, as in Glorot's and He's analyses, unless you switch them on."
 )
-shared = sidebar.shared_controls()
-for key, value in {"var_acts": list(DEFAULTS.activations), "var_inits": list(DEFAULTS.inits),
-                   "var_depth": DEFAULTS.depth, "var_width": DEFAULTS.width, "var_seeds": DEFAULTS.seeds,
-                   "var_bias": DEFAULTS.bias, "var_hist": list(DEFAULTS.hist_layers)}.items():
-    st.session_state.setdefault(key, value)
-query.prefill(variance.Config, {"activations": "var_acts", "inits": "var_inits", "depth": "var_depth",
-                                "width": "var_width", "seeds": "var_seeds", "hist_layers": "var_hist"})
+form = Form(LAB)
+form.sidebar()
+form.show_notices()
 
 
 def apply_preset() -> None:
-    preset = variance.PRESETS[st.session_state.var_preset]
-    st.session_state.var_acts = list(preset["activations"])
-    st.session_state.var_inits = list(preset["inits"])
-    st.session_state.var_depth = preset.get("depth", DEFAULTS.depth)
+    preset = PRESETS[st.session_state["variance.preset"]]
+    form.set(activations=preset["activations"], inits=preset["inits"], depth=preset.get("depth", LAB.config().depth))
 
 
 with st.container(border=True):
     p1, p2 = st.columns([4, 1], vertical_alignment="bottom")
-    p1.selectbox("Preset", list(variance.PRESETS), key="var_preset")
-    p2.button("Apply preset", on_click=apply_preset, key="var_apply")
+    p1.selectbox("Preset", list(PRESETS), key="variance.preset")
+    p2.button("Apply preset", on_click=apply_preset, key="variance.apply")
     c1, c2 = st.columns(2)
-    acts = c1.multiselect("Activations", activations.names(), key="var_acts", max_selections=6,
-                          format_func=lambda n: activations.get(n).label)
-    inits = c2.multiselect("Initializers", init.names(), key="var_inits", max_selections=6,
-                           format_func=lambda n: init.get(n).label)
-    d1, d2, d3, d4 = st.columns(4)
-    depth = d1.slider("Depth (hidden layers)", *base.limits(variance.Config, "depth"), key="var_depth")
-    width = d2.select_slider("Width", sorted(set(WIDTHS) | {st.session_state.var_width}), key="var_width")
-    seeds = d3.slider("Initializations averaged", *base.limits(variance.Config, "seeds"), key="var_seeds")
-    bias = d4.toggle("Biases on", key="var_bias")
-    layer_options = [str(n) for n in range(1, 101)]
-    hist_layers = st.multiselect("Histograms at layers", layer_options, key="var_hist", max_selections=8)
+    form.widget("activations", c1)
+    form.widget("inits", c2)
+    d = st.columns(5)
+    for col, name in zip(d, ("depth", "width", "seeds", "probe_size", "bias")):
+        form.widget(name, col)
+    form.widget("hist_layers")
 
-config, problem = None, None
-try:
-    config = variance.Config(activations=tuple(acts), inits=tuple(inits), dataset=shared.dataset, depth=depth,
-                             width=width, seeds=seeds, bias=bias,
-                             hist_layers=tuple(sorted(hist_layers, key=int)) or ("1",),
-                             seed=shared.seed, device=shared.device)
-except ValueError as exc:
-    problem = str(exc)
+config, problem = form.build()
 if problem:
+    form.sync()
     st.warning(problem)
     st.stop()
-
-
-@st.cache_data(show_spinner="Measuring at initialization...", max_entries=64)
-def measure(cfg: variance.Config) -> list[dict]:
-    return list(variance.run(cfg))
-
-
-try:
-    records = measure(config)
-except Exception as exc:  # e.g. a dataset that cannot be downloaded
-    st.error(str(exc))
+measuring = live.LivePanel("variance", verb="Measuring")
+job = measuring.ensure(functools.partial(LAB.run, config), key=f"variance:{config_key(config)}", lane=LAB.lane)
+if job is None or not job.is_terminal:
+    form.sync()
+    measuring.show(lambda records, j: st.caption(f"{len(records)} of {len(config.pairs())} pairs measured"))
     st.stop()
+if job.status != "done":
+    form.sync()
+    st.error(job.error or "The measurement did not finish.")
+    st.stop()
+records = job.snapshot()
 combos = [r["combo"] for r in records]
-layers = variance.layer_frame(records)
+layers = tables.layer_frame(records)
 
 st.subheader("What the numbers say")
 for rec in records:
-    st.markdown(f"**{rec['combo']}**: {variance.summary(rec)}")
+    st.markdown(f"**{rec['combo']}**: {tables.summary(rec)}")
 left, right = st.columns(2)
 with left:
     st.vega_lite_chart(spec=charts.spread_by_layer(
@@ -93,7 +82,7 @@ with right:
         layers, field="grad_std", combos=combos, title="Backward: spread of gradients",
         y_title="std of ∂loss/∂z (log scale)"))
     st.vega_lite_chart(spec=charts.gain_by_layer(layers, direction="backward", combos=combos))
-st.vega_lite_chart(spec=charts.activation_histograms(variance.hist_frame(records), combos=combos))
+st.vega_lite_chart(spec=charts.activation_histograms(tables.hist_frame(records), combos=combos))
 st.caption("Lines stop where the values overflow to inf/NaN or are exactly zero (no place on a log axis).")
 
 # --- train it -----------------------------------------------------------------------------
@@ -101,30 +90,27 @@ st.subheader("Train it")
 st.write("Does the variance picture predict which nets learn? Train the same configurations briefly, "
          "on the same data and batches, and compare.")
 t1, _ = st.columns([1, 3])
-epochs = t1.slider("Epochs", 1, 20, 5, key="var_epochs")
-run_texts = [f"{a}/{i}" for a in config.activations for i in config.inits][:vanishing.MAX_RUNS]
-if len(config.activations) * len(config.inits) > vanishing.MAX_RUNS:
-    st.caption(f"The first {vanishing.MAX_RUNS} pairs are trained.")
-train_config = vanishing.Config(runs=tuple(run_texts), dataset=config.dataset, depth=config.depth,
-                                width=config.width, epochs=epochs, seed=config.seed, device=config.device)
-
-
+form.widget("train_epochs", t1)
+train_config, train_problem = form.build(TrainIt)
+if len(config.pairs()) > MAX_RUNS:
+    st.caption(f"The first {MAX_RUNS} pairs are trained.")
+form.sync()
 panel = live.LivePanel("variance_train")
 
 
 def draw(recs: list[dict], job) -> None:
-    cfg = panel.job_config(train_config)
+    cfg = training(panel.job_config(train_config))
     by = frames.by_run(recs)
     if not by:
         st.caption("Press **Train** for a short training of every pair above.")
         return
     live.reports_caption(by)
     for run, rs in by.items():
-        st.markdown(f"**{run}**: {vanishing.verdict(rs)}")
-    labels = [vanishing.parse_run(text).label for text in cfg.runs]
-    st.vega_lite_chart(spec=charts.learning_curves(frames.curves(recs), epochs=cfg.epochs, runs=labels,
-                                                   status=frames.status(recs)))
+        st.markdown(f"**{run}**: {vanishing_tables.verdict(rs)}")
+    st.vega_lite_chart(spec=learning_curves(frames.curves(recs), epochs=cfg.epochs, runs=cfg.labels(),
+                                            status=frames.status(recs)))
 
 
-panel.controls(panel.starter(vanishing.run, train_config), label="Train")
+panel.controls(panel.starter(LAB.parts["train"].run, train_config) if train_config else None, label="Train",
+               disabled_reason=train_problem)
 panel.show(draw)

@@ -1,9 +1,11 @@
 """Headless runner.
 
     python -m core list
-    python -m core run NAME --set key=value ... [--json FILE]
+    python -m core run NAME[.PART] --set field=value ... [--json FILE]
 
-A bad name or value exits with code 2 and a message naming what is valid.
+NAME is a lab (`list` shows them); PART one of its other runs, e.g. `schedules.finder` for the
+range test. `--set` takes a config field and its value written as in a link. A bad name or value
+exits with code 2 and a message naming what is valid.
 """
 from __future__ import annotations
 
@@ -11,20 +13,29 @@ import argparse
 import dataclasses
 import json
 import sys
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
-from core import experiments
-from core.experiments import base
+from core import config as C
+from core import labs
 
 
 def _list() -> int:
-    for name in experiments.names():
-        exp = experiments.get(name)
-        print(f"{name}: {exp.title} - {exp.summary}")
-        for row in base.describe(exp.config):
-            limits = f" [{row['limits']}]" if row["limits"] else ""
-            choices = f" {{{', '.join(map(str, row['choices']))}}}" if row["choices"] else ""
-            print(f"  {row['name']} ({row['type']}) = {row['default']!r}{limits}{choices}  {row['help']}")
+    for lab in labs.all_labs():
+        print(f"{lab.name}: {lab.title} - {lab.summary}")
+        for part, cls in [("", lab.config), *((f".{n}", p.config) for n, p in lab.parts.items())]:
+            if part:
+                print(f"  {lab.name}{part}: {lab.parts[part[1:]].title}, its own fields:")
+            own = {f.name for f in dataclasses.fields(cls)} - (
+                {f.name for f in dataclasses.fields(lab.config)} if part else set())
+            for row in C.describe(cls):
+                if row["name"] not in own:
+                    continue
+                limits = f" [{row['limits']}]" if row["limits"] else ""
+                valid = [str(c) for c in row["choices"] or []]
+                if len(valid) > 16:
+                    valid = [*valid[:3], "…", valid[-1]]
+                choices = f" {{{', '.join(valid)}}}" if valid else ""
+                print(f"  {row['name']} ({row['type']}) = {row['default']}{limits}{choices}  {row['help']}")
     return 0
 
 
@@ -33,39 +44,58 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--set takes key=value, got {item!r}")
+            raise ValueError(f"--set takes field=value, got {item!r}")
         out[key.strip()] = value.strip()
     return out
 
 
+def resolve(name: str) -> tuple[type, Callable]:
+    """'lab' or 'lab.part' -> (config class, run)."""
+    lab_name, _, part = name.partition(".")
+    lab = labs.get(lab_name)
+    if part:
+        p = lab.part(part)
+        return p.config, p.run
+    return lab.config, lab.run
+
+
+def _line(rec: dict, name: str) -> str:
+    if rec.get("kind") == "finder":
+        return f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
+    line = f"[{rec.get('progress', 0):4.0%}] {rec.get('run', rec.get('combo', name))}"
+    if rec.get("epoch") is not None:
+        line += f": epoch {rec['epoch']:g}"
+    if rec.get("suggestions"):
+        line += " suggested: " + ", ".join(f"{k} {v:.3g}" for k, v in rec["suggestions"].items())
+    if rec.get("val_acc") is not None:
+        line += f" val_acc {rec['val_acc']:.3f} val_loss {rec['val_loss']:.4f}"
+    if rec.get("status") not in (None, "running"):
+        line += f" -> {rec['status']}: {rec.get('message', '')}"
+    return line
+
+
 def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
-    exp = experiments.get(name)
-    config = base.from_strings(exp.config, _parse_sets(sets))
-    runs: dict[str, dict] = {}
+    cls, run = resolve(name)
+    config = C.from_strings(cls, _parse_sets(sets))
+    runs: dict[str, dict[str, Any]] = {}
     last_line = ""
-    for rec in exp.run(config):
+    for rec in run(config):
+        if not isinstance(rec, dict):  # an artifact (trained weights): for the page's later views
+            continue
         if rec.get("kind") == "download":
             print(f"downloading {rec['dataset']}: {rec['bytes'] / 1e6:.1f} MB", file=sys.stderr)
             continue
-        if rec.get("kind") == "model":  # trained weights for a page's later views, not a measurement
-            continue
-        run = runs.setdefault(rec.get("run", name), {"run": rec.get("run", name), "status": "running", "records": []})
-        run["records"].append(rec)
-        run["status"], run["message"] = rec.get("status", "done"), rec.get("message", "")
-        line = f"[{rec.get('progress', 0):4.0%}] {run['run']}: epoch {rec.get('epoch', 0):g}"
-        if rec.get("kind") == "finder":
-            line = f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
-        if rec.get("suggestions"):
-            line += " suggested: " + ", ".join(f"{k} {v:.3g}" for k, v in rec["suggestions"].items())
-        if rec.get("val_acc") is not None:
-            line += f" val_acc {rec['val_acc']:.3f} val_loss {rec['val_loss']:.4f}"
-        if rec.get("status") not in (None, "running"):
-            line += f" -> {rec['status']}: {rec.get('message', '')}"
+        label = rec.get("run", rec.get("combo", name))
+        entry = runs.setdefault(label, {"run": label, "status": "running", "records": []})
+        entry["records"].append(rec)
+        entry["status"], entry["message"] = rec.get("status", "done"), rec.get("message", "")
+        line = _line(rec, name)
         if line != last_line:
             print(line, flush=True)
             last_line = line
     if json_path:
-        out = {"experiment": name, "config": dataclasses.asdict(config), "runs": list(runs.values())}
+        out = {"experiment": name, "config": dataclasses.asdict(config), "settings": C.to_strings(config),
+               "runs": list(runs.values())}
         with open(json_path, "w") as f:
             json.dump(out, f, indent=1)
         print(f"wrote {json_path}")
@@ -73,12 +103,12 @@ def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Run the dashboard's experiments headless.")
+    parser = argparse.ArgumentParser(prog="python -m core", description="Run the dashboard's labs headless.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="experiments with their fields, defaults and limits")
-    run = sub.add_parser("run", help="run one experiment")
-    run.add_argument("name", help="experiment name (see list)")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a config field")
+    sub.add_parser("list", help="labs with their fields, defaults and limits")
+    run = sub.add_parser("run", help="run one lab (or one of its parts: NAME.PART)")
+    run.add_argument("name", help="lab name, or lab.part (see list)")
+    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a config field")
     run.add_argument("--json", metavar="FILE", help="write the config and every run's records here")
     args = parser.parse_args(argv)
     if args.command == "list":

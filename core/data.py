@@ -105,6 +105,14 @@ def names() -> list[str]:
     return DATASETS.names()
 
 
+def display_label(name: str) -> str:
+    """The dataset's label, saying when choosing it starts a download."""
+    spec = DATASETS.get(name)
+    if spec.kind == "download" and not is_cached(name):
+        return f"{spec.label} (downloads on first use)"
+    return spec.label
+
+
 # --- synthetic 2-D sets ------------------------------------------------------------------
 
 def _synthetic(name: str, n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

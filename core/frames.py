@@ -1,5 +1,8 @@
-"""Records (plain dicts from the training loop) -> tidy pandas DataFrames for the charts."""
+"""Records (plain dicts from the training loop) -> tidy pandas DataFrames for the charts, the
+CSV-ready table of a run, and a few words."""
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -65,3 +68,37 @@ def status(records: list[dict]) -> pd.DataFrame:
                      "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
                      "message": last.get("message", ""), "diverged_epoch": last.get("diverged_epoch")})
     return pd.DataFrame(rows, columns=["run", "status", "epoch", "val_acc", "val_loss", "message", "diverged_epoch"])
+
+
+def flat(records: list[dict]) -> pd.DataFrame:
+    """One row per record with its plain (non-list) values: the CSV-ready table of a run. A
+    record's per-layer rows become columns such as grad_norm_1, grad_norm_2..."""
+    rows = []
+    for r in records:
+        row = {k: v for k, v in r.items() if not isinstance(v, (list, dict, tuple))}
+        for layer in r.get("layers", []) if isinstance(r.get("layers"), list) else []:
+            for k, v in layer.items():
+                if k != "layer" and v is not None:
+                    row[f"{k}_{layer['layer']}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline(records: list[dict]) -> str:
+    """'run: 97.2% validation accuracy; other: diverged at epoch 1', at each run's latest report."""
+    parts = []
+    for run, recs in by_run(records).items():
+        last = recs[-1]
+        if last.get("status") == "diverged":
+            parts.append(f"{run}: {last.get('message', 'diverged')}")
+        elif last.get("val_acc") is not None:
+            parts.append(f"{run}: {last['val_acc']:.1%} validation accuracy")
+    return "; ".join(parts) or "no result yet"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pow10(x: float) -> str:
+    """1.3e-12 -> '10⁻¹²' (the nearest power of ten)."""
+    return "10" + str(round(math.log10(x))).translate(_SUPERSCRIPT)

@@ -1,8 +1,14 @@
-"""Background job runner: a bounded queue, a process-wide limit on running jobs, cancel.
+"""Background job runner: lanes with bounded queues and a process-wide limit on running jobs,
+cancel, records and artifacts.
 
-A job wraps a generator function `fn(stop) -> Iterator[record]`; its worker thread only
-appends plain records to the job. One runner serves the whole process (every visitor of the
-app), so a queued job knows its place in line. Identical work (same `key`) is shared.
+A job wraps a generator function `fn(stop) -> Iterator[record | Artifact]`; its worker thread
+only appends plain records (JSON-ready dicts) to the job and keeps anything heavy it hands over
+as an `Artifact` (trained weights, an analysis) beside them, in memory bounded for the whole
+runner. One runner serves the whole process (every visitor of the app), so a queued job knows
+its place in line. Identical work (same `key`) is shared.
+
+Two lanes: "train" for training runs, and "quick" for analyses that take a second or two, so
+that one does not wait behind someone's minute-long training on a one-job CPU.
 """
 from __future__ import annotations
 
@@ -13,12 +19,15 @@ import threading
 import time
 import traceback
 from collections import OrderedDict, deque
-from typing import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
-JobFn = Callable[[Callable[[], bool]], Iterator[dict]]
+JobFn = Callable[[Callable[[], bool]], Iterator[Any]]  # fn(stop) -> records and Artifacts
 TERMINAL = ("done", "diverged", "failed", "cancelled")
 DRAIN_SECONDS = 1.0  # after Stop, how long a job may still hand over its closing records
 MAX_JOBS_ENV, MAX_QUEUE_ENV = "DYNAMICS_MAX_JOBS", "DYNAMICS_MAX_QUEUE"
+ARTIFACT_MB_ENV = "DYNAMICS_ARTIFACT_MB"
+LANES = ("train", "quick")
 log = logging.getLogger(__name__)
 
 
@@ -26,13 +35,38 @@ class QueueFull(RuntimeError):
     """The waiting line is full; the message says how long it is."""
 
 
+@dataclass
+class Artifact:
+    """Something heavy a job hands over beside its records (e.g. trained weights), by name."""
+
+    name: str
+    value: Any
+
+
+def size_of(value: Any) -> int:
+    """Bytes held by the tensors and arrays in `value` (dicts, lists, tuples and objects walked)."""
+    if hasattr(value, "element_size") and hasattr(value, "numel"):
+        return value.element_size() * value.numel()
+    if hasattr(value, "nbytes") and not isinstance(value, (bytes, str)):
+        return int(value.nbytes)
+    if isinstance(value, dict):
+        return sum(size_of(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(size_of(v) for v in value)
+    if hasattr(value, "__dict__"):
+        return size_of(vars(value))
+    return 0
+
+
 class Job:
-    def __init__(self, fn: JobFn, label: str, key: str | None, runner: "Runner") -> None:
+    def __init__(self, fn: JobFn, label: str, key: str | None, runner: "Runner", lane: str = "train") -> None:
         self.id = next(_ids)
-        self.label, self.key = label, key
+        self.label, self.key, self.lane = label, key, lane
         self.status = "queued"  # queued, running, done, diverged, failed, cancelled
         self.error: str | None = None  # message when failed
         self.records: list[dict] = []  # appended by the worker thread only
+        self.artifacts: dict[str, Any] = {}  # name -> value, set by the worker thread only
+        self.artifacts_dropped = False  # True once the runner freed them to stay within its memory bound
         self.submitted = time.time()
         self.started: float | None = None
         self.finished: float | None = None
@@ -73,6 +107,10 @@ class Job:
     def snapshot(self) -> list[dict]:
         return list(self.records)
 
+    def artifact(self, name: str) -> Any:
+        """The artifact `name`, or None (not produced, or dropped to bound memory)."""
+        return self.artifacts.get(name)
+
     def cancel(self) -> bool:
         """Withdraw this holder; stops the job (within a second) when nobody else watches.
 
@@ -95,6 +133,10 @@ class Job:
         try:
             stopped_at = None
             for rec in self._fn(self._stop.is_set):
+                if isinstance(rec, Artifact):
+                    self.artifacts[rec.name] = rec.value
+                    self._runner._account(self, size_of(rec.value))
+                    continue
                 self.records.append(rec)
                 if self._stop.is_set():  # the job ends itself, with its "cancelled" records; wait briefly
                     stopped_at = stopped_at or time.monotonic()
@@ -125,41 +167,59 @@ def _friendly(exc: BaseException) -> str:
 _ids = itertools.count(1)
 
 
+class _Lane:
+    """One waiting line with its workers."""
+
+    def __init__(self, name: str, max_running: int, max_queue: int) -> None:
+        self.name, self.max_running, self.max_queue = name, max_running, max_queue
+        self.waiting: deque[Job] = deque()
+        self.running: set[Job] = set()
+
+
 class Runner:
-    """Runs at most `max_running` jobs at once; at most `max_queue` more wait in line."""
+    """Runs at most `max_running` training jobs at once (and `quick_running` quick ones); at most
+    `max_queue` more wait in each line. Artifacts of all jobs together stay within
+    `artifact_bytes`: past it, those of the jobs that finished first are dropped."""
 
     def __init__(self, max_running: int = 1, max_queue: int = 16, keep_finished: int = 32,
-                 thread_init: Callable[[], object] | None = None) -> None:
-        if max_running < 1 or max_queue < 0:
-            raise ValueError("max_running must be >= 1 and max_queue >= 0")
+                 thread_init: Callable[[], object] | None = None, quick_running: int = 1,
+                 artifact_bytes: int = 512 * 2**20) -> None:
+        if max_running < 1 or quick_running < 1 or max_queue < 0:
+            raise ValueError("max_running and quick_running must be >= 1 and max_queue >= 0")
         self.max_running, self.max_queue = max_running, max_queue
         self._lock = threading.Condition()
-        self._waiting: deque[Job] = deque()
-        self._running: set[Job] = set()
+        self._lanes = {"train": _Lane("train", max_running, max_queue),
+                       "quick": _Lane("quick", quick_running, max_queue)}
         self._by_key: OrderedDict[str, Job] = OrderedDict()  # shared and cached jobs
         self._keep_finished = keep_finished
         self._thread_init = thread_init  # run first in each worker (e.g. torch's per-thread settings)
-        self._workers = [threading.Thread(target=self._work, daemon=True, name=f"job-worker-{i}")
-                         for i in range(max_running)]
+        self.artifact_bytes = artifact_bytes
+        self._held: OrderedDict[Job, int] = OrderedDict()  # job -> bytes of its artifacts, oldest first
+        self._workers = [threading.Thread(target=self._work, args=(lane,), daemon=True,
+                                          name=f"job-{lane.name}-{i}")
+                         for lane in self._lanes.values() for i in range(lane.max_running)]
         for w in self._workers:
             w.start()
 
-    def submit(self, fn: JobFn, *, label: str = "", key: str | None = None) -> Job:
-        """Queue `fn`. With `key`, a live or successful job with the same key is shared."""
+    def submit(self, fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train") -> Job:
+        """Queue `fn` in `lane`. With `key`, a live or successful job with the same key is shared."""
+        if lane not in self._lanes:
+            raise ValueError(f"unknown lane {lane!r}; lanes: {', '.join(self._lanes)}")
+        line = self._lanes[lane]
         with self._lock:
             if key is not None and (same := self._by_key.get(key)) is not None:
-                if same.status in ("queued", "running", "done", "diverged"):
+                if same.status in ("queued", "running", "done", "diverged") and not same.artifacts_dropped:
                     same.holders += 1
                     self._by_key.move_to_end(key)
                     return same
-            if len(self._waiting) >= self.max_queue:
-                raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); try again in a minute")
-            job = Job(fn, label, key, self)
-            self._waiting.append(job)
+            if len(line.waiting) >= line.max_queue:
+                raise QueueFull(f"the queue is full ({line.max_queue} jobs waiting); try again in a minute")
+            job = Job(fn, label, key, self, lane)
+            line.waiting.append(job)
             if key is not None:
                 self._by_key[key] = job
                 self._trim()
-            self._lock.notify()
+            self._lock.notify_all()
             return job
 
     def cancel(self, job: Job) -> bool:
@@ -170,43 +230,61 @@ class Runner:
                 job.holders -= 1
                 return False
             job._stop.set()
-            if job in self._waiting:
-                self._waiting.remove(job)
+            line = self._lanes[job.lane]
+            if job in line.waiting:
+                line.waiting.remove(job)
                 job.status, job.finished = "cancelled", time.time()
             return True
 
     def position(self, job: Job) -> int:
         with self._lock:
             try:
-                return self._waiting.index(job) + 1
+                return self._lanes[job.lane].waiting.index(job) + 1
             except ValueError:
                 return 0
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"running": len(self._running), "waiting": len(self._waiting),
-                    "max_running": self.max_running, "max_queue": self.max_queue}
+            train, quick = self._lanes["train"], self._lanes["quick"]
+            return {"running": len(train.running), "waiting": len(train.waiting),
+                    "max_running": self.max_running, "max_queue": self.max_queue,
+                    "quick_running": len(quick.running), "quick_waiting": len(quick.waiting),
+                    "artifact_bytes": sum(self._held.values())}
+
+    def _account(self, job: Job, nbytes: int) -> None:
+        """A job kept an artifact of `nbytes`; drop the oldest finished jobs' past the bound."""
+        with self._lock:
+            self._held[job] = self._held.get(job, 0) + nbytes
+            total = sum(self._held.values())
+            for old in list(self._held):
+                if total <= self.artifact_bytes:
+                    break
+                if old is job or not old.is_terminal:
+                    continue
+                total -= self._held.pop(old)
+                old.artifacts = {}
+                old.artifacts_dropped = True
 
     def _trim(self) -> None:
         finished = [k for k, j in self._by_key.items() if j.is_terminal]
         for k in finished[: max(0, len(finished) - self._keep_finished)]:
             del self._by_key[k]
 
-    def _work(self) -> None:
+    def _work(self, line: _Lane) -> None:
         if self._thread_init is not None:
             self._thread_init()
         while True:
             with self._lock:
-                while not self._waiting:
+                while not line.waiting:
                     self._lock.wait()
-                job = self._waiting.popleft()
+                job = line.waiting.popleft()
                 job.status = "running"
-                self._running.add(job)
+                line.running.add(job)
             try:
                 job._run()
             finally:
                 with self._lock:
-                    self._running.discard(job)
+                    line.running.discard(job)
                     if job.key is not None and job.status in ("failed", "cancelled"):
                         if self._by_key.get(job.key) is job:
                             del self._by_key[job.key]  # never serve a failure from the cache
@@ -236,9 +314,10 @@ def runner() -> Runner:
             from core.device import configure_threads
 
             _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")),
-                              thread_init=configure_threads)
+                              thread_init=configure_threads,
+                              artifact_bytes=int(float(os.environ.get(ARTIFACT_MB_ENV, "512")) * 2**20))
         return _default
 
 
-def submit(fn: JobFn, *, label: str = "", key: str | None = None) -> Job:
-    return runner().submit(fn, label=label, key=key)
+def submit(fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train") -> Job:
+    return runner().submit(fn, label=label, key=key, lane=lane)

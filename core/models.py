@@ -1,4 +1,9 @@
-"""Network builders: an MLP with depth, width, activation, initializer, normalization and dropout."""
+"""Network builders: an MLP with depth, width, activation, initializer, normalization and dropout.
+
+Dropout here draws its masks from a generator the training job owns (`use_generator`), never
+from torch's process-wide one, so a run repeats exactly whatever other jobs run beside it.
+`F.dropout` and `F.alpha_dropout` take no generator, hence `dropout` below.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -44,10 +49,67 @@ class MLPSpec:
             raise ValueError(f"dropout_p must be in [0, 1), got {self.dropout_p}")
 
 
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def dropout(x: torch.Tensor, p: float, generator: torch.Generator, *, alpha: bool = False) -> torch.Tensor:
+    """Training-mode dropout of x with masks drawn from `generator` (on x's device).
+
+    Standard: zero each element with probability p, scale survivors by 1/(1-p) (the mean is kept).
+    Alpha (Klambauer et al. 2017, as nn.AlphaDropout): set dropped elements to SELU's negative
+    saturation -λα, then a·x + b with a, b chosen so that zero mean and unit variance are kept.
+    """
+    if p <= 0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= p  # (…) bool
+    if not alpha:
+        return x * keep / (1 - p)
+    sat = -SELU_ALPHA * SELU_SCALE
+    a = ((1 - p) * (1 + p * sat ** 2)) ** -0.5
+    b = -a * sat * p
+    return a * torch.where(keep, x, torch.full_like(x, sat)) + b
+
+
+class Dropout(nn.Module):
+    """Dropout (or alpha dropout) whose masks come from a generator set by `use_generator`;
+    until then, from one of its own seeded at construction (never torch's global one)."""
+
+    def __init__(self, p: float, *, alpha: bool = False, seed: int = 0) -> None:
+        super().__init__()
+        self.p, self.alpha, self.seed = p, alpha, seed
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        if self.generator is None or self.generator.device.type != x.device.type:
+            self.generator = torch.Generator(device=x.device).manual_seed(self.seed)
+        return dropout(x, self.p, self.generator, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, alpha={self.alpha}"
+
+
+def use_generator(model: nn.Module, generator: torch.Generator) -> None:
+    """Every dropout layer of `model` draws its masks from `generator` from now on."""
+    for m in model.modules():
+        if isinstance(m, Dropout):
+            m.generator = generator
+
+
+def dropout_layers(model: nn.Module) -> list[Dropout]:
+    return [m for m in model.modules() if isinstance(m, Dropout)]
+
+
+def job_generator(seed: int, device: torch.device | str) -> torch.Generator:
+    """A generator of the job's own on `device`, for dropout masks and probes."""
+    return torch.Generator(device=torch.device(device)).manual_seed(seed)
+
+
 class Block(nn.Module):
     """One hidden layer: body = Linear -> [norm] -> act -> [BN], then dropout."""
 
-    def __init__(self, fan_in: int, spec: MLPSpec) -> None:
+    def __init__(self, fan_in: int, spec: MLPSpec, index: int = 0) -> None:
         super().__init__()
         self.linear = nn.Linear(fan_in, spec.width, bias=spec.bias)
         body: list[nn.Module] = [self.linear]
@@ -59,10 +121,8 @@ class Block(nn.Module):
         if spec.norm == "batchnorm_after":
             body.append(nn.BatchNorm1d(spec.width))
         self.body = nn.Sequential(*body)
-        if spec.dropout == "dropout" and spec.dropout_p > 0:
-            self.drop: nn.Module = nn.Dropout(spec.dropout_p)
-        elif spec.dropout == "alpha_dropout" and spec.dropout_p > 0:
-            self.drop = nn.AlphaDropout(spec.dropout_p)
+        if spec.dropout != "none" and spec.dropout_p > 0:
+            self.drop: nn.Module = Dropout(spec.dropout_p, alpha=spec.dropout == "alpha_dropout", seed=index)
         else:
             self.drop = nn.Identity()
 
@@ -81,7 +141,7 @@ class MLP(nn.Module):
         super().__init__()
         self.spec = spec
         dims = [in_dim] + [spec.width] * spec.depth
-        self.blocks = nn.ModuleList(Block(fan_in, spec) for fan_in in dims[:-1])
+        self.blocks = nn.ModuleList(Block(fan_in, spec, i) for i, fan_in in enumerate(dims[:-1]))
         self.head = nn.Linear(spec.width, out_dim, bias=spec.bias)
         self.linears: list[nn.Linear] = [b.linear for b in self.blocks] + [self.head]
 
@@ -111,7 +171,9 @@ def build_mlp(in_dim: int, out_dim: int, spec: MLPSpec, *, seed: int = 0,
     slope = float(spec.act_params.get("alpha", activations.get(spec.activation).params.get("alpha", 0.01)))
     for layer in model.linears:
         init.apply(spec.init, layer, activation=spec.activation, slope=slope, mode=spec.init_mode, generator=g)
-    return model.to(device)
+    model = model.to(device)
+    use_generator(model, job_generator(seed, device))
+    return model
 
 
 def spec_dict(spec: MLPSpec) -> dict:

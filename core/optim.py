@@ -41,6 +41,7 @@ class OptimizerSpec:
     # the step count), so stepping a model's parameters as one flat tensor changes nothing;
     # LAMB is not: its trust ratio is a per-tensor norm
     elementwise: bool = True
+    weight_decay: float = 0.0  # this entry's default weight decay (AdamW's point is its decoupled decay)
 
 
 OPTIMIZERS: Registry[OptimizerSpec] = Registry("optimizer")
@@ -58,7 +59,8 @@ _add("rmsprop", OptimizerSpec("RMSProp", torch.optim.RMSprop, 1e-3, {"alpha": 0.
 _add("adam", OptimizerSpec("Adam", torch.optim.Adam, 1e-3, fused=True, editable={**_ADAM, "amsgrad": False}))
 _add("adamax", OptimizerSpec("Adamax", torch.optim.Adamax, 2e-3, editable=dict(_ADAM)))
 _add("nadam", OptimizerSpec("NAdam", torch.optim.NAdam, 2e-3, editable={**_ADAM, "momentum_decay": 4e-3}))
-_add("adamw", OptimizerSpec("AdamW", torch.optim.AdamW, 1e-3, fused=True, editable={**_ADAM, "amsgrad": False}))
+_add("adamw", OptimizerSpec("AdamW", torch.optim.AdamW, 1e-3, fused=True, editable={**_ADAM, "amsgrad": False},
+                            weight_decay=0.01))  # PyTorch's default decoupled decay
 _add("radam", OptimizerSpec("RAdam", torch.optim.RAdam, 1e-3, editable=dict(_ADAM)))
 # pytorch-optimizer. Their weight decay is decoupled (AdamW-style), except Adan's, as the classes
 # default. Rates below are the ones their authors recommend; "digits:" notes what our small MLPs
@@ -77,10 +79,37 @@ _add("lamb", OptimizerSpec("LAMB", Lamb, 1e-3, source=EXTRA, elementwise=False,
 # AdaBelief: Adam's rate and betas, eps 1e-16 as its authors recommend. digits: 0.16.
 _add("adabelief", OptimizerSpec("AdaBelief", AdaBelief, 1e-3, source=EXTRA,
                                 editable={"betas": (0.9, 0.999), "eps": 1e-16}))
+class GenSophiaH(SophiaH):
+    """SophiaH whose Hutchinson probes come from a generator of the job's own (`generator`),
+    not from torch's process-wide one (its parent draws them with torch.randn_like)."""
+
+    def __init__(self, params: Any, *args: Any, generator: torch.Generator | None = None, **kwargs: Any) -> None:
+        super().__init__(params, *args, **kwargs)
+        self.generator = generator
+
+    @torch.no_grad()
+    def compute_hutchinson_hessian(self, param_groups: list, state: dict, num_samples: int = 1, alpha: float = 1.0,
+                                   distribution: str = "gaussian") -> None:
+        if distribution != "gaussian":
+            raise NotImplementedError(f"probes from a generator of our own are gaussian, not {distribution}")
+        params = [p for group in param_groups for p in group["params"]
+                  if p.requires_grad and p.grad is not None and not p.grad.is_sparse]
+        if not params:
+            return
+        if self.generator is None or self.generator.device.type != params[0].device.type:
+            self.generator = torch.Generator(device=params[0].device).manual_seed(0)
+        grads = [p.grad for p in params]
+        for i in range(num_samples):
+            zs = [torch.randn(p.shape, generator=self.generator, device=p.device, dtype=p.dtype) for p in params]
+            h_zs = torch.autograd.grad(grads, params, grad_outputs=zs, retain_graph=i < num_samples - 1)
+            for h_z, z, p in zip(h_zs, zs, params):
+                state[p]["hessian"].addcmul_(h_z, z, value=alpha / num_samples)
+
+
 # Sophia with Hutchinson estimates of the Hessian diagonal, every update_period steps. A weight
 # moves by at most lr x p a step (6e-4 here): its authors advise about half of AdamW's rate for
 # that largest step. The package's default rate. digits: 0.23; 0.1-0.3 learns faster over 2 epochs.
-_add("sophia", OptimizerSpec("Sophia-H", SophiaH, 6e-2, source=EXTRA, needs_hessian=True,
+_add("sophia", OptimizerSpec("Sophia-H", GenSophiaH, 6e-2, source=EXTRA, needs_hessian=True,
                              editable={"betas": (0.96, 0.99), "p": 1e-2, "update_period": 10, "eps": 1e-12}))
 
 
@@ -94,6 +123,8 @@ def names() -> list[str]:
 
 @functools.cache
 def _constructor_args(cls: type) -> tuple[str, ...]:
+    if cls is GenSophiaH:  # its own __init__ forwards the rest to SophiaH's
+        cls = SophiaH
     params = inspect.signature(cls.__init__).parameters.values()
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     return tuple(p.name for p in params if p.kind in kinds and p.name not in _SET_BY_BUILD | {"self"})
@@ -105,12 +136,15 @@ def settable(name: str) -> list[str]:
 
 
 def build(name: str, params: Iterable[torch.Tensor] | Iterable[dict], *, lr: float | None = None,
-          weight_decay: float = 0.0, **overrides: Any) -> torch.optim.Optimizer:
+          weight_decay: float | None = None, generator: torch.Generator | None = None,
+          **overrides: Any) -> torch.optim.Optimizer:
     """Build optimizer `name` on `params`; lr defaults to its usual rate.
 
     `overrides` replace the entry's settings; a name the constructor does not take raises
     ValueError listing the valid ones (pytorch-optimizer classes would store it silently).
-    Uses torch's fused kernel where one exists for the parameters' device, else foreach.
+    weight_decay defaults to the entry's own (AdamW: PyTorch's 0.01; the others: 0). Uses torch's
+    fused kernel where one exists for the parameters' device, else foreach. `generator` feeds
+    the random probes of the optimizers that draw any (Sophia-H).
     """
     spec = OPTIMIZERS.get(name)
     valid = _constructor_args(spec.cls)
@@ -119,7 +153,9 @@ def build(name: str, params: Iterable[torch.Tensor] | Iterable[dict], *, lr: flo
         raise ValueError(f"optimizer {name!r} ({spec.cls.__name__}) takes no setting "
                          f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
     kwargs = {**spec.hyper, **spec.editable, **overrides, "lr": spec.usual_lr if lr is None else lr,
-              "weight_decay": weight_decay}
+              "weight_decay": spec.weight_decay if weight_decay is None else weight_decay}
+    if spec.cls is GenSophiaH:
+        kwargs["generator"] = generator
     params = list(params)
     if spec.fused:
         try:

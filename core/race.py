@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from core import activations, optim, schedules
 from core.data import Data
-from core.models import MLPSpec, build_mlp
+from core.models import MLPSpec, build_mlp, dropout, job_generator
 
 # The layers' leaves are strided views of the flat buffer, and so are their gradients, with the
 # same strides: backward accumulates into them in place all the same, but warns once that such
@@ -94,6 +94,7 @@ class StackedMLPs:
                 at += o
             self.layers.append(_Layer(w, b))
         self.act = activations.make(spec.activation, **spec.act_params)
+        self.generator = job_generator(seeds[0], device)  # dropout masks: the race's own, (K, B, W) per draw
         # Seeds of one entrant share its optimizer, a parameter group each, unless its schedule
         # reads the validation loss: each seed then needs its own scheduler, so its own optimizer.
         self.optimizers, self.members = [], []  # optimizer i steps models members[i], group j = members[i][j]
@@ -157,7 +158,7 @@ class StackedMLPs:
                 return z
             h = self.act(z)
             if drop:
-                h = F.alpha_dropout(h, drop, True) if self.spec.dropout == "alpha_dropout" else F.dropout(h, drop, True)
+                h = dropout(h, drop, self.generator, alpha=self.spec.dropout == "alpha_dropout")
         raise AssertionError("an MLP has at least one layer")
 
     def losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

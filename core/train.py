@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import activations, optim, schedules
+from core import activations, models, optim, schedules
 from core.data import Data, Split
 
 Record = dict
@@ -30,7 +30,7 @@ class TrainSpec:
     batch_size: int = 32  # examples per optimizer step
     optimizer: str = "sgd"  # core.optim name
     lr: float = 0.05  # base learning rate
-    weight_decay: float = 0.0  # L2 coefficient passed to the optimizer
+    weight_decay: float | None = None  # passed to the optimizer; None: the registry entry's own
     schedule: str = "constant"  # core.schedules name
     schedule_settings: tuple = ()  # its parameters as (name, value) pairs; ("interval", "batch") picks the stepping
     clip_norm: float = 0.0  # clip the global gradient norm to this; 0 = off
@@ -49,7 +49,7 @@ class TrainSpec:
             raise ValueError(f"batch_size must be 1..65536, got {self.batch_size}")
         if not (0 < self.lr <= 100 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be in (0, 100], got {self.lr}")
-        if self.weight_decay < 0 or self.clip_norm < 0 or self.patience < 0 or self.report_seconds < 0:
+        if (self.weight_decay or 0) < 0 or self.clip_norm < 0 or self.patience < 0 or self.report_seconds < 0:
             raise ValueError("weight_decay, clip_norm, patience and report_seconds must be >= 0")
         optim.get(self.optimizer)
         own = dict(self.schedule_settings)
@@ -153,8 +153,11 @@ class _Run:
     def __init__(self, model: nn.Module, data: Data, spec: TrainSpec) -> None:
         self.model, self.data, self.spec = model, data, spec
         self.params = [p for p in model.parameters() if p.requires_grad]
+        # the job's own randomness: dropout masks and Hessian probes (never torch's global generator)
+        self.generator = models.job_generator(spec.seed, data.device)
+        models.use_generator(model, self.generator)
         settings = dict(spec.optimizer_settings)
-        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr,
+        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr, generator=self.generator,
                                weight_decay=settings.pop("weight_decay", spec.weight_decay), **settings)
         self.needs_hessian = optim.get(spec.optimizer).needs_hessian
         self.steps_per_epoch = math.ceil(len(data.train) / spec.batch_size)
@@ -299,9 +302,6 @@ def train(model: nn.Module, data: Data, spec: TrainSpec, *,
     """Train `model` on `data`, yielding a record per report; the last record's status is
     "done", "diverged", "early_stopped" or "cancelled" (every other record: "running")."""
     model.train()
-    if (any(isinstance(m, (nn.Dropout, nn.AlphaDropout)) for m in model.modules())
-            or optim.get(spec.optimizer).needs_hessian):
-        torch.manual_seed(spec.seed)  # dropout masks and Hutchinson's probes draw from the global generator
     run, early = _Run(model, data, spec), _EarlyStop(spec.patience)
     gen = torch.Generator().manual_seed(spec.seed)  # batch order, on the CPU for every device
     rec = run.initial_report()

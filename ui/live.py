@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import streamlit as st
 
 from core import jobs
-from core.experiments import base
+from core.config import key as config_key
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
 REFRESH_SECONDS = 0.5
@@ -16,8 +16,8 @@ STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled"
 
 
 class LivePanel:
-    def __init__(self, key: str) -> None:
-        self.name = key
+    def __init__(self, key: str, verb: str = "Training") -> None:
+        self.name, self.verb = key, verb
         self.key = f"{key}_job"  # session-state slot holding this page's job handle
         self.config_slot = f"{key}_config"  # ...and the config that job runs
 
@@ -25,13 +25,27 @@ class LivePanel:
     def job(self) -> jobs.Job | None:
         return st.session_state.get(self.key)
 
-    def starter(self, run: Callable[..., Iterator[dict]], config: Any) -> Callable[[], jobs.Job]:
+    def starter(self, run: Callable[..., Iterator[Any]], config: Any, lane: str = "train") -> Callable[[], jobs.Job]:
         """A `start` for `controls`: submits run(config) (identical configs share one job) and
         remembers the config, so the charts keep describing the run while widgets move."""
         def start() -> jobs.Job:
             st.session_state[self.config_slot] = config
-            return jobs.submit(functools.partial(run, config), label=self.name, key=base.config_key(config))
+            return jobs.submit(functools.partial(run, config), label=self.name, lane=lane,
+                               key=f"{run.__module__}.{run.__qualname__}:{config_key(config)}")
         return start
+
+    def ensure(self, fn: Callable[..., Iterator[Any]], key: str, lane: str = "quick") -> jobs.Job | None:
+        """The job of `key` on show, submitted now unless it already is (a view that computes
+        itself as soon as its inputs are chosen); None, with a notice, when the queue is full."""
+        job = self.job
+        if job is None or job.key != key:
+            try:
+                job = jobs.submit(fn, label=self.name, key=key, lane=lane)
+            except jobs.QueueFull as exc:
+                st.warning(f"The server is busy: {exc}.")
+                return None
+            st.session_state[self.key] = job
+        return job
 
     def job_config(self, default: Any) -> Any:
         """The config of the job on show (`default` before the first run)."""
@@ -65,7 +79,7 @@ class LivePanel:
         @st.fragment(run_every=REFRESH_SECONDS if live else None)
         def panel() -> None:
             current = self.job
-            status_line(current)
+            status_line(current, self.verb)
             draw(current.snapshot() if current else [], current)
             if live and current is not None and current.is_terminal:
                 st.rerun()  # stop refreshing and draw the final state once
@@ -73,7 +87,7 @@ class LivePanel:
         panel()
 
 
-def status_line(job: jobs.Job | None) -> None:
+def status_line(job: jobs.Job | None, verb: str = "Training") -> None:
     if job is None:
         return
     recs = job.records
@@ -87,7 +101,7 @@ def status_line(job: jobs.Job | None) -> None:
         else:
             eta = job.eta
             eta_text = f", about {eta:.0f} s left" if eta is not None else ""
-            st.progress(min(1.0, job.progress), text=f"Training: {job.progress:.0%}{eta_text}")
+            st.progress(min(1.0, job.progress), text=f"{verb}: {job.progress:.0%}{eta_text}")
     elif job.status == "done":
         st.success("Finished.")
     elif job.status == "diverged":

@@ -1,60 +1,25 @@
-"""Initialization variance: how the spread of activations and gradients evolves through depth
-at initialization, on a real batch, with the mean-field theory drawn beside the measurement."""
+"""The Initialization-variance lab's runs: the measurement at initialization (a quick job), and
+a short training of the same pairs."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from core import activations, data, device, init
-from core.experiments import base
-from core.experiments.common import Stop, never
-from core.experiments.vanishing import pow10
+from core.labs.base import Stop, never
+from core.labs.variance.config import Config, TrainIt
+from core.labs.vanishing.config import MAX_RUNS
+from core.labs.vanishing.config import Config as Training
+from core.labs.vanishing.run import run as train_runs
 from core.models import MLPSpec, build_mlp
 from core.train import SATURATION_EPS
 
-MAX_COMBOS = 12
 HIST_BINS = 40
 _NORMAL = torch.randn(20_000, generator=torch.Generator().manual_seed(1234), dtype=torch.float64)  # ε ~ N(0, 1)
-
-PRESETS: dict[str, dict] = {  # the first one is the Config's default
-    "the classic figure: sigmoid and tanh, N(0,1) and Glorot": {
-        "activations": ("sigmoid", "tanh"), "inits": ("naive", "glorot_uniform")},
-    "sigmoid: N(0,1) against Glorot": {"activations": ("sigmoid",), "inits": ("naive", "glorot_normal")},
-    "ReLU: Glorot against He": {"activations": ("relu",), "inits": ("glorot_normal", "he_normal")},
-    "SELU + LeCun at depth 100": {"activations": ("selu",), "inits": ("lecun_normal",), "depth": 100},
-}
-
-
-@dataclass(frozen=True)
-class Config:
-    activations: tuple = base.param(("sigmoid", "tanh"), "activations compared", lo=1, hi=6,
-                                    item_choices=activations.names)
-    inits: tuple = base.param(("naive", "glorot_uniform"), "initializers compared", lo=1, hi=6,
-                              item_choices=init.names)
-    dataset: str = base.dataset_param("dataset the probe batch comes from")
-    depth: int = base.param(50, "hidden layers", lo=1, hi=100)
-    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
-    batch_size: int = base.param(512, "examples in the probe batch", lo=8, hi=4096)
-    seeds: int = base.param(3, "initializations averaged (seed, seed+1, ...)", lo=1, hi=10)
-    bias: bool = base.param(False, "biases on; off as in Glorot's and He's analyses")
-    hist_layers: tuple = base.param(("1", "5", "10", "25", "50"), "layers whose histograms are drawn", lo=1, hi=8)
-    seed: int = base.param(0, "first seed; also fixes the split", lo=0, hi=2**31 - 1)
-    device: str = base.device_param()
-
-    def __post_init__(self) -> None:
-        base.validate(self)
-        if len(self.activations) * len(self.inits) > MAX_COMBOS:
-            raise ValueError(f"at most {MAX_COMBOS} activation × initializer pairs, "
-                             f"got {len(self.activations) * len(self.inits)}")
-        for text in self.hist_layers:
-            if not text.isdigit() or not 1 <= int(text) <= 100:
-                raise ValueError(f"hist_layers must be layer numbers 1..100, got {text!r}")
 
 
 def combo_label(activation: str, initializer: str) -> str:
@@ -126,7 +91,7 @@ def _histograms(h: torch.Tensor, layers: list[int], bounds) -> list[dict]:
 def measure_combo(config: Config, loaded: data.Data, activation: str, initializer: str) -> dict:
     """Averaged statistics per layer for one activation × initializer pair, plus theory."""
     spec = MLPSpec(config.depth, config.width, activation, init=initializer, bias=config.bias)
-    x, y = loaded.features(loaded.train.x[:config.batch_size]), loaded.train.y[:config.batch_size]
+    x, y = loaded.features(loaded.train.x[:config.probe_size]), loaded.train.y[:config.probe_size]
     bounds = activations.get(activation).bounds
     per_seed, hists = [], []
     for k in range(config.seeds):
@@ -180,7 +145,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     """One record per activation × initializer pair, measured at initialization."""
     dev = device.pick(config.device)
     loaded = data.load(config.dataset, seed=config.seed, device=dev)
-    pairs = [(a, i) for a in config.activations for i in config.inits]
+    pairs = config.pairs()
     for n, (act, ini) in enumerate(pairs):
         if stop():
             return
@@ -188,42 +153,13 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
                **measure_combo(config, loaded, act, ini)}
 
 
-# --- tables and words from the records ----------------------------------------------------
-
-def layer_frame(records: list[dict]) -> pd.DataFrame:
-    rows = [{"combo": r["combo"], **row} for r in records if r.get("kind") == "variance" for row in r["layers"]]
-    return pd.DataFrame(rows)
-
-
-def hist_frame(records: list[dict]) -> pd.DataFrame:
-    rows = [{"combo": r["combo"], **row} for r in records if r.get("kind") == "variance" for row in r["hists"]]
-    return pd.DataFrame(rows, columns=["combo", "layer", "bin_start", "bin_end", "share"])
+def training(config: TrainIt) -> Training:
+    """The Vanishing-gradients lab's config for the first MAX_RUNS pairs."""
+    return Training(runs=tuple(f"{a}/{i}" for a, i in config.pairs())[:MAX_RUNS], dataset=config.dataset,
+                    depth=config.depth, width=config.width, epochs=config.train_epochs, seed=config.seed,
+                    device=config.device)
 
 
-def _times(x: float) -> str:
-    """0.43 -> '0.43×', 1.6e-31 -> '10⁻³¹×'."""
-    return f"{pow10(x)}×" if x > 0 and not 1e-2 <= x <= 1e2 else f"{x:.2g}×"
+def run_training(config: TrainIt, stop: Stop = never) -> Iterator[dict]:
+    yield from train_runs(training(config), stop)
 
-
-def summary(record: dict) -> str:
-    """Plain words for one pair, from its measured numbers."""
-    rows = record["layers"]
-    overflow = next((r["layer"] for r in rows if r["pre_ms"] is None), None)
-    if overflow is not None:
-        return f"the activations overflow to inf/NaN at layer {overflow}."
-    first, last = rows[0], rows[-1]
-    parts = [f"mean square of the pre-activations goes from {first['pre_ms']:.3g} at layer 1 "
-             f"to {last['pre_ms']:.3g} at layer {last['layer']} ({_times(last['pre_ms'] / first['pre_ms'])})"]
-    sat = [r["saturated"] for r in rows if r["saturated"] is not None]
-    if sat and np.mean(sat) >= 0.2:
-        parts.append(f"{np.mean(sat):.0%} of units sit within {SATURATION_EPS} of a bound")
-    g1, gl = first.get("grad_std"), last.get("grad_std")
-    if g1 and gl:
-        parts.append(f"the gradient's spread at layer 1 is {_times(g1 / gl)} that at layer {last['layer']}")
-    return "; ".join(parts) + "."
-
-
-base.EXPERIMENTS.add("variance", base.Experiment(
-    "variance", "Initialization variance",
-    "spread of activations and gradients through depth at initialization, theory beside measurement",
-    Config, run))

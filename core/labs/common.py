@@ -1,41 +1,13 @@
-"""Pieces several experiments share: the race labs' network fields, loading data with download
-progress, tagging records."""
+"""Pieces several labs share: loading data with download progress, tagging records."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Callable, Generator, Iterator
+from typing import Generator, Iterator
 
 import torch
 
-from core import activations, init
 from core import data as datasets
-from core.experiments import base
-from core.models import MLPSpec
-
-Stop = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class RaceNet:
-    """Config fields of the labs that race models on the race engine (optimizer race, schedules,
-    LR finder): the data, the 3×100 ReLU He MLP of the chapter, batching, seed and device."""
-
-    dataset: str = base.dataset_param()
-    depth: int = base.param(3, "hidden layers", lo=1, hi=20)
-    width: int = base.param(100, "units per hidden layer", lo=1, hi=1024)
-    activation: str = base.param("relu", "activation", choices=activations.names)
-    init: str = base.param("he_normal", "initializer", choices=init.names)
-    batch_size: int = base.param(32, "examples per step", lo=1, hi=4096)
-    seed: int = base.seed_param()
-    device: str = base.device_param()
-
-    def spec(self) -> MLPSpec:
-        return MLPSpec(self.depth, self.width, self.activation, init=self.init)
-
-
-def never() -> bool:
-    return False
+from core.labs.base import Stop
 
 
 def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
@@ -60,8 +32,7 @@ def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
     while worker.is_alive():
         if stop():
             return None  # the download finishes in the background and is cached for next time
-        total = state["total"]
-        yield {"kind": "download", "dataset": name, "bytes": state["done"], "total": total,
+        yield {"kind": "download", "dataset": name, "bytes": state["done"], "total": state["total"],
                "progress": 0.0, "status": "running"}
         worker.join(0.25)
     if state["error"] is not None:
@@ -75,4 +46,3 @@ def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int,
     for rec in records:  # the training loop itself ends on stop, with a "cancelled" record
         yield {**rec, "kind": "train", "run": run, "run_index": index,
                "progress": (index + rec["progress"]) / n_runs, **extra}
-

@@ -18,36 +18,34 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.functional.classification import multiclass_calibration_error
 
+from core import models
 from core.data import Data
 
 MAX_PASSES = 500
 MAX_ROWS = 65_536  # rows per forward (images × passes): bounds memory at T = 500 on large sets
-DROPOUT_TYPES = (nn.Dropout, nn.AlphaDropout)
 
 
 def dropout_modules(model: nn.Module) -> list[nn.Module]:
-    return [m for m in model.modules() if isinstance(m, DROPOUT_TYPES)]
+    return models.dropout_layers(model)
 
 
 @contextlib.contextmanager
 def _dropout_on(model: nn.Module, device: torch.device, seed: int) -> Iterator[None]:
-    """Eval mode with only the dropout modules in train mode, masks from `seed`; restored after.
-
-    Dropout draws from torch's global generator, so it is forked: the masks are reproducible and
-    the caller's random state is left as it was.
-    """
+    """Eval mode with only the dropout layers in train mode, their masks drawn from a generator
+    seeded with `seed` (the model's own generators are put back after)."""
     was_training = model.training
+    drops = models.dropout_layers(model)
+    saved = [d.generator for d in drops]
     model.eval()
-    for m in dropout_modules(model):
+    for m in drops:
         m.train()
-    on_cpu = device.type == "cpu"
+    models.use_generator(model, models.job_generator(seed, device))
     try:
-        with torch.random.fork_rng(devices=[] if on_cpu else [device.index or 0],
-                                   device_type=None if on_cpu else device.type):
-            torch.manual_seed(seed)
-            yield
+        yield
     finally:
         model.train(was_training)
+        for d, g in zip(drops, saved):
+            d.generator = g
 
 
 @torch.no_grad()

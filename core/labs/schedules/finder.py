@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import optim
+from core import models, optim
 from core.data import Data
 
 EXPLANATIONS = {
@@ -72,11 +72,15 @@ def suggest(lrs: list[float], smoothed: list[float]) -> dict[str, float]:
 def range_test(model: nn.Module, data: Data, spec: FinderSpec, *, optimizer: torch.optim.Optimizer | None = None,
                stop: Callable[[], bool] | None = None) -> Iterator[dict]:
     """Yield a record per batch (lr, loss, smoothed loss), then one "result" record with the
-    suggestions; afterwards the model's weights and buffers, the optimizer's state and the
-    global random state are as before, even when stopped or failed."""
+    suggestions; afterwards the model's weights and buffers, the optimizer's state and its
+    dropout layers' random state are as before, even when stopped or failed. Dropout masks come
+    from the model's own generator (seeded from spec.seed here), never torch's global one."""
     opt = optimizer or optim.build(spec.optimizer, model.parameters(), lr=spec.start, **dict(spec.optimizer_settings))
     saved_model = copy.deepcopy(model.state_dict())
     saved_opt = copy.deepcopy(opt.state_dict())
+    drops = models.dropout_layers(model)
+    saved_gens = [d.generator for d in drops]
+    models.use_generator(model, models.job_generator(spec.seed, data.device))
     was_training = model.training
     gen = torch.Generator().manual_seed(spec.seed)
     n = len(data.train)
@@ -85,44 +89,44 @@ def range_test(model: nn.Module, data: Data, spec: FinderSpec, *, optimizer: tor
     smoothed: list[float] = []
     reason = f"reached the end rate {spec.end:g}"
     try:
-        cuda = [data.device.index or 0] if torch.device(data.device).type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):  # dropout masks drawn here leave no trace
-            model.train()
-            avg, best = 0.0, math.inf
-            perm = torch.randperm(n, generator=gen)
-            at = 0
-            for i in range(spec.steps):
-                if stop is not None and stop():
-                    reason = "stopped"
-                    break
-                if at + spec.batch_size > n:
-                    perm, at = torch.randperm(n, generator=gen), 0
-                idx = perm[at:at + spec.batch_size].to(data.device)
-                at += spec.batch_size
-                lr = spec.lr_at(i)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                loss = F.cross_entropy(model(data.features(data.train.x[idx])), data.train.y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                value = loss.item()
-                if not math.isfinite(value):
-                    reason = f"the loss overflowed at lr {lr:.3g}"
-                    break
-                avg = spec.smoothing * avg + (1 - spec.smoothing) * value
-                smooth = avg / (1 - spec.smoothing ** (i + 1))
-                lrs.append(lr), losses.append(value), smoothed.append(smooth)
-                best = min(best, smooth)
-                yield {"kind": "finder", "step": i + 1, "lr": lr, "loss": value, "smoothed": smooth,
-                       "progress": (i + 1) / spec.steps, "status": "running"}
-                if i >= 5 and smooth > spec.blowup * best:
-                    reason = f"the smoothed loss passed {spec.blowup:g}× its minimum at lr {lr:.3g}"
-                    break
+        model.train()
+        avg, best = 0.0, math.inf
+        perm = torch.randperm(n, generator=gen)
+        at = 0
+        for i in range(spec.steps):
+            if stop is not None and stop():
+                reason = "stopped"
+                break
+            if at + spec.batch_size > n:
+                perm, at = torch.randperm(n, generator=gen), 0
+            idx = perm[at:at + spec.batch_size].to(data.device)
+            at += spec.batch_size
+            lr = spec.lr_at(i)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            loss = F.cross_entropy(model(data.features(data.train.x[idx])), data.train.y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                reason = f"the loss overflowed at lr {lr:.3g}"
+                break
+            avg = spec.smoothing * avg + (1 - spec.smoothing) * value
+            smooth = avg / (1 - spec.smoothing ** (i + 1))
+            lrs.append(lr), losses.append(value), smoothed.append(smooth)
+            best = min(best, smooth)
+            yield {"kind": "finder", "step": i + 1, "lr": lr, "loss": value, "smoothed": smooth,
+                   "progress": (i + 1) / spec.steps, "status": "running"}
+            if i >= 5 and smooth > spec.blowup * best:
+                reason = f"the smoothed loss passed {spec.blowup:g}× its minimum at lr {lr:.3g}"
+                break
     finally:
         model.load_state_dict(saved_model)
         opt.load_state_dict(saved_opt)
         model.train(was_training)
+        for d, g in zip(drops, saved_gens):
+            d.generator = g
     picks = suggest(lrs, smoothed)
     yield {"kind": "result", "status": "done", "progress": 1.0, "suggestions": picks, "stopped": reason,
            "message": f"{len(lrs)} learning rates tried; {reason}"}

@@ -1,0 +1,70 @@
+"""The lab contract: everything about a lab, named in one registry entry.
+
+From the registry come the app's navigation, the home page's list, `python -m core list/run`,
+the pages the AppTests and browser tests open, and the contract test run over every lab.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+
+from core.registry import Registry
+
+Stop = Callable[[], bool]
+Run = Callable[..., Iterator[Any]]  # run(config, stop) -> records (dicts) and jobs.Artifact objects
+
+
+@dataclass(frozen=True)
+class Part:
+    """A second thing a lab runs besides its training (the range test, a measurement): its own
+    config class (fields that share a name with the lab's config are one setting) and run."""
+
+    title: str
+    config: type
+    run: Run
+    lane: str = "train"  # jobs lane: "train", or "quick" for analyses that take seconds
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str  # registry key, CLI name
+    title: str  # page title and navigation label
+    icon: str  # navigation icon (an emoji)
+    summary: str  # one line: what the lab shows
+    url_path: str  # the page's address: /url_path
+    config: type  # frozen dataclass of the lab's run, validated in __post_init__
+    run: Run  # run(config, stop) -> records
+    screen: str  # the page script, relative to the project root
+    smoke: dict[str, str]  # fields (as text) of a run that ends in a second or two
+    table: Callable[[list[dict]], pd.DataFrame]  # records -> one row per report per run, CSV-ready
+    headline: Callable[[list[dict]], str]  # records -> the run's key result in one line
+    script: Callable[[Any], str] | None = None  # config -> standalone PyTorch script; None: not offered
+    parts: dict[str, Part] = field(default_factory=dict)  # other runnable things, by name
+    view: type | None = None  # settings of what is drawn (no run): in links, never in job keys
+    lane: str = "train"  # jobs lane of the main run
+
+    def classes(self) -> list[type]:
+        """Every config class of the lab: the run's, its parts', the view's."""
+        return [self.config, *(p.config for p in self.parts.values()), *([self.view] if self.view else [])]
+
+    def fields(self) -> dict[str, Any]:
+        """Setting name -> its dataclass field, over every class (the first declaration wins)."""
+        out: dict[str, Any] = {}
+        for cls in self.classes():
+            for f in fields(cls):
+                out.setdefault(f.name, f)
+        return out
+
+    def part(self, name: str) -> Part:
+        if name not in self.parts:
+            raise ValueError(f"lab {self.name!r} has no part {name!r}; parts: {', '.join(self.parts) or 'none'}")
+        return self.parts[name]
+
+
+LABS: Registry[Lab] = Registry("lab")
+
+
+def never() -> bool:
+    return False

@@ -1,0 +1,14 @@
+"""Optimizer race: optimizers side by side from the same start on the same batches, several
+seeds at once, in one vectorized pass."""
+from core.labs.base import Lab
+from core.labs.optimizer_race import tables
+from core.labs.optimizer_race.config import Config, View
+from core.labs.optimizer_race.run import run
+
+LAB = Lab(
+    name="optimizer_race", title="Optimizer race", icon="🏁", url_path="race",
+    summary="optimizers side by side from the same start on the same batches, several seeds, one vectorized pass",
+    config=Config, run=run, screen="app_pages/race.py", view=View,
+    smoke={"optimizers": "sgd,adam", "depth": "1", "width": "16", "epochs": "1", "seeds": "2"},
+    table=tables.table, headline=tables.headline,
+)

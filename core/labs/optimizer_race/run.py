@@ -1,0 +1,49 @@
+"""The Optimizer-race lab's run: every optimizer × seed in one vectorized pass, or one after
+another when the net has normalization layers or an optimizer needs a second-order backward."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from core import device, optim
+from core.labs.base import Stop, never
+from core.labs.common import load_data, tag_runs
+from core.labs.optimizer_race.config import Config
+from core.models import build_mlp
+from core.race import train_race, vectorizable
+from core.train import TrainSpec, train
+
+
+def path(config: Config) -> str:
+    """'vectorized' or 'sequential': how this race will be trained. Normalization layers keep
+    per-model running statistics, and Hessian-based optimizers (Sophia) need a second-order
+    backward, which does not go through the stacked gradient: both race one model at a time."""
+    if not vectorizable(config.spec()):
+        return "sequential"
+    if any(getattr(optim.get(n), "needs_hessian", False) for n in config.optimizers):
+        return "sequential"
+    return "vectorized"
+
+
+def run(config: Config, stop: Stop = never) -> Iterator[dict]:
+    dev = device.pick(config.device)
+    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    if loaded is None:
+        return
+    seeds = [config.seed + i for i in range(config.seeds)]
+    how = path(config)
+    if how == "vectorized":
+        for rec in train_race(loaded, config.spec(), config.entrants(), seeds, epochs=config.epochs,
+                              batch_size=config.batch_size, stop=stop):
+            yield {**rec, "path": how}
+        return
+    members = [(e, s) for e in config.entrants() for s in seeds]
+    for i, (entrant, seed) in enumerate(members):
+        model = build_mlp(loaded.input_dim, loaded.n_classes, config.spec(), seed=seed, device=dev)
+        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
+                          lr=entrant.lr, layer_stats=False, seed=0,  # seed 0: one batch order for all
+                          optimizer_settings=entrant.hyper)
+        yield from tag_runs(train(model, loaded, tspec, stop=stop), run=f"{entrant.name} (seed {seed})", index=i,
+                            n_runs=len(members), entrant=entrant.name, optimizer=entrant.optimizer,
+                            seed=seed, path=how)
+        if stop():
+            return

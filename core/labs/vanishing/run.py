@@ -1,0 +1,31 @@
+"""The Vanishing-gradients lab's run: every configuration trained in turn on the same data,
+seed and batch order, with per-layer gradients and activation statistics."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from core import device
+from core.labs.base import Stop, never
+from core.labs.common import load_data, tag_runs
+from core.labs.vanishing.config import Config
+from core.models import MLPSpec, build_mlp
+from core.train import TrainSpec, train
+
+
+def run(config: Config, stop: Stop = never) -> Iterator[dict]:
+    """Train every configuration in turn on the same data, seed and batch order."""
+    dev = device.pick(config.device)
+    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    if loaded is None:
+        return
+    for i, spec in enumerate(config.specs()):
+        model = build_mlp(loaded.input_dim, loaded.n_classes,
+                          MLPSpec(config.depth, config.width, spec.activation, init=spec.init, norm=spec.norm),
+                          seed=config.seed, device=dev)
+        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size,
+                          optimizer=spec.optimizer or config.optimizer, lr=spec.lr or config.lr,
+                          clip_norm=spec.clip, track_activations=True, seed=config.seed)
+        yield from tag_runs(train(model, loaded, tspec, stop=stop), run=spec.label, index=i,
+                            n_runs=len(config.runs), depth=config.depth, chance=1 / loaded.n_classes)
+        if stop():
+            return
