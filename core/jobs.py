@@ -12,12 +12,14 @@ that one does not wait behind someone's minute-long training on a one-job CPU.
 """
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
 import threading
 import time
 import traceback
+import weakref
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -165,6 +167,14 @@ def _friendly(exc: BaseException) -> str:
 
 
 _ids = itertools.count(1)
+_RUNNERS: "weakref.WeakSet[Runner]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    """Before the interpreter exits: stop every runner's jobs (see Runner.shutdown)."""
+    for r in list(_RUNNERS):
+        r.shutdown()
 
 
 class _Lane:
@@ -195,6 +205,8 @@ class Runner:
         self._thread_init = thread_init  # run first in each worker (e.g. torch's per-thread settings)
         self.artifact_bytes = artifact_bytes
         self._held: OrderedDict[Job, int] = OrderedDict()  # job -> bytes of its artifacts, oldest first
+        self._closing = False
+        _RUNNERS.add(self)
         self._workers = [threading.Thread(target=self._work, args=(lane,), daemon=True,
                                           name=f"job-{lane.name}-{i}")
                          for lane in self._lanes.values() for i in range(lane.max_running)]
@@ -265,6 +277,19 @@ class Runner:
                 old.artifacts = {}
                 old.artifacts_dropped = True
 
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every job and the workers, waiting up to `timeout` s for them to end: a worker
+        still inside torch when the interpreter exits can abort the process."""
+        with self._lock:
+            self._closing = True
+            for line in self._lanes.values():
+                for job in [*line.running, *line.waiting]:
+                    job._stop.set()
+            self._lock.notify_all()
+        end = time.monotonic() + timeout
+        for w in self._workers:
+            w.join(max(0.0, end - time.monotonic()))
+
     def _trim(self) -> None:
         finished = [k for k, j in self._by_key.items() if j.is_terminal]
         for k in finished[: max(0, len(finished) - self._keep_finished)]:
@@ -275,8 +300,10 @@ class Runner:
             self._thread_init()
         while True:
             with self._lock:
-                while not line.waiting:
+                while not line.waiting and not self._closing:
                     self._lock.wait()
+                if self._closing:
+                    return
                 job = line.waiting.popleft()
                 job.status = "running"
                 line.running.add(job)
@@ -316,6 +343,7 @@ def runner() -> Runner:
             _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")),
                               thread_init=configure_threads,
                               artifact_bytes=int(float(os.environ.get(ARTIFACT_MB_ENV, "512")) * 2**20))
+
         return _default
 
 

@@ -165,8 +165,15 @@ class MLP(nn.Module):
 
 def build_mlp(in_dim: int, out_dim: int, spec: MLPSpec, *, seed: int = 0,
               device: torch.device | str = "cpu") -> MLP:
-    """Build and initialize an MLP reproducibly from `seed`."""
-    model = MLP(in_dim, out_dim, spec)
+    """Build and initialize an MLP reproducibly from `seed`, drawing nothing from torch's global
+    generator: the layers are made on the meta device (nn.Linear's own initialization would draw
+    from it), then given memory and initialized from a generator of their own."""
+    with torch.device("meta"):
+        model = MLP(in_dim, out_dim, spec)
+    model = model.to_empty(device="cpu")
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm)):
+            m.reset_parameters()  # ones and zeros (and fresh running statistics): no randomness
     g = torch.Generator().manual_seed(seed)
     slope = float(spec.act_params.get("alpha", activations.get(spec.activation).params.get("alpha", 0.01)))
     for layer in model.linears:

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Generator, Iterator
+from typing import Any, Generator, Iterator
 
 import torch
 
 from core import data as datasets
+from core import device
 from core.labs.base import Stop
+
+
+def load(config: Any, stop: Stop) -> Generator[dict, None, datasets.Data | None]:
+    """The config's dataset (split by its seed) on its device, as `load_data` gives it."""
+    return (yield from load_data(config.dataset, seed=config.seed, device=device.pick(config.device), stop=stop))
 
 
 def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,

@@ -7,10 +7,10 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from core import activations, device
+from core import activations
 from core.labs.activations.config import Config
 from core.labs.base import Stop, never
-from core.labs.common import load_data, tag_runs
+from core.labs.common import load, tag_runs
 from core.models import MLPSpec, build_mlp
 from core.train import PROBE_SIZE, TrainSpec, train
 
@@ -45,10 +45,10 @@ def _with_dead(records: Iterator[dict], model: nn.Module, probe: torch.Tensor, a
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     """Train one net per activation on the same data, initial seed and batch order (He init)."""
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
+    dev = loaded.device
     probe = loaded.features(loaded.valid.x[:PROBE_SIZE])  # the probe train() uses for `dead`
     for i, name in enumerate(config.activations):
         model = build_mlp(loaded.input_dim, loaded.n_classes,

@@ -95,7 +95,8 @@ def run_analysis(config: Config, run: str, weights: dict, passes: int, stop: Sto
     yield Artifact("analysis", Analysis(
         run, passes, bool(U.dropout_modules(model)), loaded.image_shape, loaded.scale, loaded.class_names, **out,
         table=pd.concat(rows, ignore_index=True),
-        ranked={"entropy": U.most_uncertain(s.entropy, GALLERY), "mutual_info": U.most_uncertain(s.mutual_info, GALLERY),
+        ranked={"entropy": U.most_uncertain(s.entropy, GALLERY),
+                "mutual_info": U.most_uncertain(s.mutual_info, GALLERY),
                 "wrong": U.confidently_wrong(det, y, GALLERY)},
         **_calibration({"deterministic": det, "MC dropout": s.mean}, y)))
     yield {"kind": "mc", "status": "done", "progress": 1.0, "message": f"{passes} passes over {len(inputs)} inputs"}

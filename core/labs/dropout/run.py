@@ -6,10 +6,10 @@ import dataclasses
 from typing import Iterator
 
 
-from core import data, device
+from core import data
 from core.jobs import Artifact
 from core.labs.base import Stop, never
-from core.labs.common import load_data, tag_runs
+from core.labs.common import load, tag_runs
 from core.labs.dropout.config import Config
 from core.models import MLP, build_mlp
 from core.train import TrainSpec, train
@@ -23,10 +23,10 @@ def train_subset(loaded: data.Data, size: int) -> data.Data:
 def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
     """Train one network per rate from the same weights on the same batches; after each that
     finished, its weights as the artifact weights/<run> and a record of kind "model" saying so."""
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
+    dev = loaded.device
     small = train_subset(loaded, config.train_size)
     tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
                       layer_stats=False, eval_train=True, seed=config.seed)

@@ -49,7 +49,7 @@ def headline(records: list[dict]) -> str:
     if rows.empty:
         return "no result yet"
     return "; ".join(f"{r['run']}: validation {r['validation accuracy']:.1%}, gap {r['gap']:+.1%}"
-                     for _, r in rows.iterrows() if r["gap"] == r["gap"] and r["gap"] is not None) or "no result yet"
+                     for _, r in rows.iterrows() if pd.notna(r["gap"])) or "no result yet"
 
 
 def table(records: list[dict]) -> pd.DataFrame:

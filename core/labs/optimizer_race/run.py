@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from core import device, optim
+from core import optim
 from core.labs.base import Stop, never
-from core.labs.common import load_data, tag_runs
+from core.labs.common import load, tag_runs
 from core.labs.optimizer_race.config import Config
 from core.models import build_mlp
 from core.race import train_race, vectorizable
@@ -25,10 +25,10 @@ def path(config: Config) -> str:
 
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
+    dev = loaded.device
     seeds = [config.seed + i for i in range(config.seeds)]
     how = path(config)
     if how == "vectorized":

@@ -70,7 +70,7 @@ def headline(records: list[dict]) -> str:
     board = leaderboard(records)
     if board.empty:
         return "no result yet"
-    return "; ".join(f"{r['optimizer']}: {r['best val accuracy']:.1%}" if r["best val accuracy"] == r["best val accuracy"]
+    return "; ".join(f"{r['optimizer']}: {r['best val accuracy']:.1%}" if pd.notna(r["best val accuracy"])
                      else f"{r['optimizer']}: {r['status']}" for _, r in board.iterrows())
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from core import device
 from core.labs.base import Stop, never
-from core.labs.common import load_data
+from core.labs.common import load
 from core.labs.schedules import finder
 from core.labs.schedules.config import Config, FinderConfig
 from core.models import MLPSpec, build_mlp
@@ -13,8 +12,7 @@ from core.race import train_race
 
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
     seeds = [config.seed + i for i in range(config.seeds)]
@@ -23,10 +21,10 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
 
 
 def run_finder(config: FinderConfig, stop: Stop = never) -> Iterator[dict]:
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
+    dev = loaded.device
     model = build_mlp(loaded.input_dim, loaded.n_classes, _spec(config), seed=config.seed, device=dev)
     spec = finder.FinderSpec(start=config.start_lr, end=config.end_lr, steps=config.steps,
                              batch_size=config.batch_size, blowup=config.blowup, smoothing=config.smoothing,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from core import device
 from core.labs.base import Stop, never
-from core.labs.common import load_data, tag_runs
+from core.labs.common import load, tag_runs
 from core.labs.vanishing.config import Config
 from core.models import MLPSpec, build_mlp
 from core.train import TrainSpec, train
@@ -14,10 +13,10 @@ from core.train import TrainSpec, train
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     """Train every configuration in turn on the same data, seed and batch order."""
-    dev = device.pick(config.device)
-    loaded = yield from load_data(config.dataset, seed=config.seed, device=dev, stop=stop)
+    loaded = yield from load(config, stop)
     if loaded is None:
         return
+    dev = loaded.device
     for i, spec in enumerate(config.specs()):
         model = build_mlp(loaded.input_dim, loaded.n_classes,
                           MLPSpec(config.depth, config.width, spec.activation, init=spec.init, norm=spec.norm),
