@@ -3,48 +3,47 @@ and dying ReLU units watched live while a net trains."""
 
 import streamlit as st
 
-from core import activations, frames, labs
+from core import activations, frames
 from core.charts import learning_curves
 from core.labs.activations import charts, shapes, tables
 from core.labs.activations.config import Z_LIMIT, View
 from ui import live
-from ui.form import Form
+from ui.form import open_lab
 
-LAB = labs.get("activations")
-DEFAULTS = LAB.config()
 ORDER = [activations.get(n).label for n in activations.names()]  # registry order fixes each activation's colour
 MAX_DEPTH = 50  # layers in the gradient-through-depth view
 SAMPLES = 4096  # Monte Carlo paths per activation
 
-st.title("Activation functions")
-st.write(
+form = open_lab("activations", "Activation functions", (
     "An activation bends each unit's pre-activation z into its output f(z). Backpropagation then "
     "multiplies the gradient by f′(z) at every layer, so the slope matters as much as the shape: "
     "where f′ is near zero the unit is **saturated** and passes almost no gradient back. "
     "Every slope on this page is taken by autograd and every property is measured on a grid; "
     "nothing is typed in."
-)
-form = Form(LAB)
-form.sidebar()
-form.show_notices()
+))
+LAB = form.lab
+DEFAULTS = LAB.config()
 
-# --- shapes and slopes --------------------------------------------------------------------
-st.header("Shapes and slopes")
-names = form.widget("names")
-c1, c2, c3 = st.columns(3)
-for col, name in zip((c1, c2, c3), ("leaky_alpha", "elu_alpha", "swish_beta")):
-    form.widget(name, col)
-c1, c2, c3, c4 = st.columns(4)
-lo = form.widget("z_min", c1, bounds=(-Z_LIMIT, Z_LIMIT - 0.5))
-hi = form.widget("z_max", c2, bounds=(lo + 0.5, Z_LIMIT))
-threshold = form.widget("threshold", c3)
-z_read = form.widget("z", c4, bounds=(lo, hi))
-view = View(**form.values(View))
-params = view.params()
 
-if not names:
-    st.info("Pick at least one activation.")
-else:
+def shapes_and_slopes() -> None:
+    """Each function and its autograd slope, saturation, a readout, measured properties; then
+    the gradient through depth."""
+    st.header("Shapes and slopes")
+    names = form.widget("names")
+    c1, c2, c3 = st.columns(3)
+    for col, name in zip((c1, c2, c3), ("leaky_alpha", "elu_alpha", "swish_beta")):
+        form.widget(name, col)
+    c1, c2, c3, c4 = st.columns(4)
+    lo = form.widget("z_min", c1, bounds=(-Z_LIMIT, Z_LIMIT - 0.5))
+    hi = form.widget("z_max", c2, bounds=(lo + 0.5, Z_LIMIT))
+    threshold = form.widget("threshold", c3)
+    z_read = form.widget("z", c4, bounds=(lo, hi))
+    view = View(**form.values(View))
+    params = view.params()
+
+    if not names:
+        st.info("Pick at least one activation.")
+        return
     shown = [shapes.label(n) for n in names]
     spec = charts.activation_shapes(
         shapes.curves(names, params, (lo, hi)), shapes.saturation_regions(names, params, (lo, hi), threshold),
@@ -66,8 +65,10 @@ else:
         "change shrinks with the step. Monotonic: f′ ≥ 0 everywhere. Suits init: the initializer that keeps "
         "the variance of this activation's outputs steady through depth."
     )
+    gradient_through_depth(names, params, shown)
 
-    # --- gradient through depth -----------------------------------------------------------
+
+def gradient_through_depth(names: list[str], params: dict, shown: list[str]) -> None:
     st.header("Gradient through depth")
     st.write(
         "Leave the weights aside: the activations alone put a factor f′(z) into the gradient at every "
@@ -87,61 +88,24 @@ else:
         "ends (a log axis has no 0). He initialization doubles the weights' variance to pay back that half."
     )
 
-# --- gated units ----------------------------------------------------------------------------
-st.header("Gated units: GLU, GEGLU, SwiGLU")
-st.write(
-    "SwiGLU and its relatives are not functions of one number: a gated layer computes two projections "
-    "of the same input, a = x·W and b = x·V, and outputs gate(a)·b elementwise. The gate decides how "
-    "much of the value b passes; b carries the sign and size. The layer has a third weight matrix for "
-    "it, which is why a SwiGLU feed-forward block is usually made about 2/3 as wide. Below is one unit's "
-    "output over a grid of (a, b): zero along b = 0 whatever the gate, and shut wherever gate(a) ≈ 0."
-)
-gate = form.widget("gate")
-st.vega_lite_chart(spec=charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
 
-# --- dying ReLU -------------------------------------------------------------------------------
-st.header("Dying ReLU")
-st.write(
-    "A ReLU unit whose pre-activation is negative for every input has slope 0 everywhere: no gradient "
-    "reaches its weights, so it never comes back. A large step can push a unit's bias there in one "
-    "update. Here the same net (He initialization for every activation, the same seed and batches) "
-    "trains once per activation, and a unit counts as **dead** when |f′(z)| < 0.001 on every one of "
-    "512 validation examples. A leaky-ReLU unit that is never positive still passes α of the gradient, "
-    "so it is not dead (the tooltip also shows the share of units that are never positive)."
-)
-st.write(
-    f"The defaults were measured on digits: Adam at learning rate {DEFAULTS.lr:g}, depth {DEFAULTS.depth}, "
-    f"width {DEFAULTS.width}, batch {DEFAULTS.batch_size}, {DEFAULTS.epochs} epochs. Over seeds 0-3, 15-17% of "
-    "the ReLU units die, most in the first epoch, while leaky ReLU and GELU lose none and ELU at most 0.3%; all "
-    "four still learn. Raise the rate to 0.02 and a third or more of the ReLU units die, but ELU and GELU start "
-    "to lose units as well: their slopes are tiny, though not zero, far to the left. Only leaky ReLU, whose "
-    "slope is never below α, keeps every unit. Training uses each activation's default parameters "
-    "(leaky α = 0.01, ELU α = 1)."
-)
-with st.container(border=True):
-    dying = form.widget("activations")
-    d = st.columns(6)
-    for col, name in zip(d, ("optimizer", "lr", "depth", "width", "epochs", "batch_size")):
-        form.widget(name, col)
-
-config, problem = form.build()
-if problem:
-    problem = "Pick at least one activation to train." if not dying else problem
-    st.warning(problem)
-form.sync()
+def gated_units() -> None:
+    st.header("Gated units: GLU, GEGLU, SwiGLU")
+    st.write(
+        "SwiGLU and its relatives are not functions of one number: a gated layer computes two projections "
+        "of the same input, a = x·W and b = x·V, and outputs gate(a)·b elementwise. The gate decides how "
+        "much of the value b passes; b carries the sign and size. The layer has a third weight matrix for "
+        "it, which is why a SwiGLU feed-forward block is usually made about 2/3 as wide. Below is one unit's "
+        "output over a grid of (a, b): zero along b = 0 whatever the gate, and shut wherever gate(a) ≈ 0."
+    )
+    gate = form.widget("gate")
+    st.vega_lite_chart(spec=charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
 
 
 panel = live.LivePanel("activations")
-panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reason=problem)
-
-
 def draw(records: list[dict], job) -> None:
-    cfg = panel.job_config(config or DEFAULTS)
+    cfg = panel.job_config(DEFAULTS)
     runs = frames.by_run(records)
-    if not runs:
-        st.caption("Press **Run** to train; the charts appear after the first report.")
-        return
-    live.reports_caption(runs, help="one report per epoch per activation")
     for run, recs in runs.items():
         st.markdown(f"{live.status_icon(recs)} **{run}**: {tables.summary(recs)}")
     shown = cfg.labels()
@@ -155,4 +119,39 @@ def draw(records: list[dict], job) -> None:
                                                    status=frames.status(records), shown=shown))
 
 
-panel.show(draw)
+def dying_relu() -> None:
+    """The same net trained once per activation, dead units per layer watched live."""
+    st.header("Dying ReLU")
+    st.write(
+        "A ReLU unit whose pre-activation is negative for every input has slope 0 everywhere: no gradient "
+        "reaches its weights, so it never comes back. A large step can push a unit's bias there in one "
+        "update. Here the same net (He initialization for every activation, the same seed and batches) "
+        "trains once per activation, and a unit counts as **dead** when |f′(z)| < 0.001 on every one of "
+        "512 validation examples. A leaky-ReLU unit that is never positive still passes α of the gradient, "
+        "so it is not dead (the tooltip also shows the share of units that are never positive)."
+    )
+    st.write(
+        f"The defaults were measured on digits: Adam at learning rate {DEFAULTS.lr:g}, depth {DEFAULTS.depth}, "
+        f"width {DEFAULTS.width}, batch {DEFAULTS.batch_size}, {DEFAULTS.epochs} epochs. Over seeds 0-3, 15-17% of "
+        "the ReLU units die, most in the first epoch, while leaky ReLU and GELU lose none and ELU at most 0.3%; all "
+        "four still learn. Raise the rate to 0.02 and a third or more of the ReLU units die, but ELU and GELU start "
+        "to lose units as well: their slopes are tiny, though not zero, far to the left. Only leaky ReLU, whose "
+        "slope is never below α, keeps every unit. Training uses each activation's default parameters "
+        "(leaky α = 0.01, ELU α = 1)."
+    )
+    with st.container(border=True):
+        form.widget("activations")
+        d = st.columns(6)
+        for col, name in zip(d, ("optimizer", "lr", "depth", "width", "epochs", "batch_size")):
+            form.widget(name, col)
+
+    config, problem = form.check(empty="activations", message="Pick at least one activation to train.")
+    form.sync()
+    panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reason=problem)
+    panel.show(draw, empty="Press **Run** to train; the charts appear after the first report.",
+               reports="one report per epoch per activation")
+
+
+shapes_and_slopes()
+gated_units()
+dying_relu()

@@ -4,16 +4,15 @@ import functools
 
 import streamlit as st
 
-from core import frames, labs
+from core import frames
 from core.charts import learning_curves
 from core.labs.dropout import analysis as A
 from core.labs.dropout import charts, tables
 from core.labs.dropout.config import RANKINGS, galleries, run_label
 from core.labs.dropout.run import trained
 from ui import live
-from ui.form import Form
+from ui.form import open_lab
 
-LAB = labs.get("dropout")
 ALPHA_NOTE = (
     "**Why SELU needs alpha dropout.** SELU with LeCun-normal weights keeps every layer's activations "
     "near mean 0 and variance 1 on its own (self-normalizing). Standard dropout sets units to 0 and scales "
@@ -27,38 +26,34 @@ def points(change: float) -> str | None:
     """A change of a share in percentage points, or None (no arrow) when it rounds to 0."""
     return f"{change * 100:+.1f} points" if round(change * 100, 1) else None
 
-
-st.title("Dropout and uncertainty")
-st.write(
+form = open_lab("dropout", "Dropout and uncertainty", (
     "Dropout switches off each hidden unit with probability *p* at every training step and scales the "
     "survivors by 1/(1−*p*), so no unit can rely on particular others: training samples a different thinned "
     "network each step, all sharing weights. Here the same network (same initial weights, same batches) "
     "trains at several rates on a small subset of the training split, big enough to memorize it. Without "
     "dropout, train accuracy reaches 100% while validation lags behind: that gap is over-fitting."
-)
-form = Form(LAB)
-form.sidebar()
-form.show_notices()
+))
+LAB = form.lab
 
-with st.container(border=True):
-    top = st.columns([3, 2, 2])
-    rates = form.widget("rates", top[0])
-    kind = form.widget("kind", top[1])
-    form.widget("train_size", top[2], help="Validation and test splits stay whole. Digits has 1,078 train "
-                                           "examples in all; a larger value uses them all.")
-    net = st.columns(6)
-    for col, name in zip(net, ("depth", "width", "optimizer", "lr", "epochs", "batch_size")):
-        form.widget(name, col)
-    if kind == "alpha_dropout":
-        st.info(ALPHA_NOTE)
-    else:
-        st.caption("Alpha dropout with SELU is the other choice of *Kind*: a note there says why SELU needs it.")
+def settings() -> tuple[object, str | None]:
+    """The training's settings; (config, None) or (None, what is wrong)."""
+    with st.container(border=True):
+        top = st.columns([3, 2, 2])
+        form.widget("rates", top[0])
+        kind = form.widget("kind", top[1])
+        form.widget("train_size", top[2], help="Validation and test splits stay whole. Digits has 1,078 train "
+                                               "examples in all; a larger value uses them all.")
+        for col, name in zip(st.columns(6), ("depth", "width", "optimizer", "lr", "epochs", "batch_size")):
+            form.widget(name, col)
+        if kind == "alpha_dropout":
+            st.info(ALPHA_NOTE)
+        else:
+            st.caption("Alpha dropout with SELU is the other choice of *Kind*: a note there says why SELU needs it.")
+    config, problem = form.check(empty="rates", message="Pick at least one dropout rate.")
+    return config, problem
 
-config, problem = form.build()
-if problem:
-    problem = "Pick at least one dropout rate." if not rates else problem
-    st.warning(problem)
 
+config, problem = settings()
 panel = live.LivePanel("dropout")
 panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=problem)
 
@@ -66,10 +61,6 @@ panel.controls(panel.starter(LAB.run, config) if config else None, label="Train"
 def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(config or LAB.config())
     by = frames.by_run(records)
-    if not by:
-        st.caption("Press **Train** to train one network per rate; curves appear after the first epoch.")
-        return
-    live.reports_caption(by, help="one report per network per epoch")
     first = next(iter(by.values()))[0]
     st.caption(f"{first['train_size']} train examples. Train loss and accuracy are measured on them with dropout "
                "off, as validation is; the running figures taken during training, with dropout on, are worse.")
@@ -89,7 +80,8 @@ def draw(records: list[dict], job) -> None:
         "epoch": None, "at epoch": st.column_config.NumberColumn(format="%.0f")})
 
 
-panel.show(draw)
+panel.show(draw, empty="Press **Train** to train one network per rate; curves appear after the first epoch.",
+           reports="one report per network per epoch")
 
 # --- MC dropout on the trained networks ----------------------------------------------------------
 st.header("MC dropout: how sure is each network?")
@@ -101,44 +93,40 @@ st.write(
     "(epistemic), which more data would reduce. E[H[pₜ]], the entropy every pass shares, is the "
     "aleatoric part: an image that is ambiguous in itself."
 )
-job = panel.job
-done = trained(job.snapshot()) if job is not None and job.is_terminal else {}
-mc_config = panel.job_config(LAB.config())
-pick = st.columns([2, 3])
-if done:
-    form.widget("inspect", pick[0], options=sorted(done.values(), reverse=True),
-                fmt=lambda r: run_label(mc_config.kind, r))
-passes = form.widget("passes", pick[1], help="More passes give steadier estimates and take longer: about 1 s "
-                                             "for 100 on digits on one CPU core, 5 s for 500.")
-form.sync()
-if not done:
-    st.caption("Train first: the MC view opens on the networks once their training has finished.")
-    st.stop()
-run = run_label(mc_config.kind, form.value("inspect"))
-weights = job.artifact(f"weights/{run}")
-if weights is None:
-    st.info("The trained weights were freed to keep the server's memory bounded: press **Train** again "
-            "to bring them back (the curves above stay).")
-    st.stop()
-mc = live.LivePanel("mc", verb="Running the stochastic passes")
-mc_job = mc.ensure(functools.partial(A.run_analysis, mc_config, run, weights, passes),
-                   key=f"mc:{job.id}:{run}:{passes}")
-if mc_job is None:
-    st.stop()
-if not mc_job.is_terminal:
-    mc.show(lambda records, j: st.caption(f"{len(records)} of the inputs passed through so far"))
-    st.stop()
-an = mc_job.artifact("analysis")
-if mc_job.status != "done" or an is None:
-    st.error(mc_job.error or "The MC passes did not finish; change T or the network to try again.")
-    st.stop()
-if not an.has_dropout:
-    st.info("This network has no dropout, so all T passes are the same: the standard deviations and the mutual "
-            "information are 0 and the MC mean is the deterministic prediction. Pick a network with dropout.")
+def mc_analysis() -> tuple[A.Analysis, str] | None:
+    """The MC analysis of the network chosen, as a quick job of its own; None until it is there."""
+    job = panel.job
+    done = trained(job.snapshot()) if job is not None and job.is_terminal else {}
+    mc_config = panel.job_config(LAB.config())
+    pick = st.columns([2, 3])
+    if done:
+        form.widget("inspect", pick[0], options=sorted(done.values(), reverse=True),
+                    fmt=lambda r: run_label(mc_config.kind, r))
+    passes = form.widget("passes", pick[1], help="More passes give steadier estimates and take longer: about 1 s "
+                                                 "for 100 on digits on one CPU core, 5 s for 500.")
+    form.sync()
+    if not done:
+        st.caption("Train first: the MC view opens on the networks once their training has finished.")
+        return None
+    run = run_label(mc_config.kind, form.value("inspect"))
+    weights = job.artifact(f"weights/{run}")
+    if weights is None:
+        st.info("The trained weights were freed to keep the server's memory bounded: press **Train** again "
+                "to bring them back (the curves above stay).")
+        return None
+    mc = live.LivePanel("mc", verb="Running the stochastic passes")
+    mc_job = mc.ensure(functools.partial(A.run_analysis, mc_config, run, weights, passes),
+                       key=f"mc:{job.id}:{run}:{passes}")
+    if mc_job is not None and not mc_job.is_terminal:
+        mc.show(lambda records, j: st.caption(f"{len(records)} of the inputs passed through so far"))
+        return None
+    an = mc_job.artifact("analysis") if mc_job is not None else None
+    if mc_job is not None and (mc_job.status != "done" or an is None):
+        st.error(mc_job.error or "The MC passes did not finish; change T or the network to try again.")
+    return (an, run) if an is not None else None
 
-images_tab, ood_tab, calibration_tab = st.tabs(["Images", "Out of distribution", "Calibration"])
 
-with images_tab:
+def images(an: A.Analysis, run: str) -> None:
     which = form.widget("gallery", options=[g for g in galleries() if g in RANKINGS or g in an.raw],
                         help="The rankings are over the test split: most uncertain by the MC estimate; confidently "
                              "wrong by the deterministic prediction's confidence.")
@@ -150,6 +138,7 @@ with images_tab:
         st.caption("Each image: its index, true class → MC-mean prediction.")
     keys = [f"{s}|{i}" for s, i in items]
     ranked = which in an.ranked  # a ranking changes with the network and T; a source's order does not
+    passes = an.passes
     chosen = st.multiselect("Images to inspect", keys, default=keys[:3], max_selections=6,
                             key=f"dropout.pick.{which}" + (f".{run}.{passes}" if ranked else ""),
                             format_func=lambda k: A.caption(an, k.split("|")[0], int(k.split("|")[1])))
@@ -169,7 +158,9 @@ with images_tab:
             st.vega_lite_chart(spec=charts.class_probabilities(A.class_frame(an, source, index), classes=list(c),
                                                                estimates=A.CLASS_ESTIMATES), width="content")
 
-with ood_tab:
+
+
+def out_of_distribution(an: A.Analysis) -> None:
     st.write(
         "Inputs unlike anything in training: **uniform noise** (every pixel uniform over the pixel range), "
         "**shuffled pixels** (test images with their pixels in random order: the same ink, no shape), and every "
@@ -187,9 +178,9 @@ with ood_tab:
                f"ln {len(an.class_names)} ≈ {A.max_entropy(an):.2f}).")
     by = table.set_index("source")
     clean, noise = by.loc[A.TEST], by.loc[A.NOISE]
-    det, mc, mi = A.MEASURES["det_entropy"], A.MEASURES["entropy"], A.MEASURES["mutual_info"]
+    det, mcp, mi = A.MEASURES["det_entropy"], A.MEASURES["entropy"], A.MEASURES["mutual_info"]
     st.markdown(
-        f"On uniform noise the MC predictive entropy averages **{noise[mc]:.2f}** nats against **{clean[mc]:.2f}** "
+        f"On uniform noise the MC predictive entropy averages **{noise[mcp]:.2f}** nats against **{clean[mcp]:.2f}** "
         f"on test images, and the mutual information **{noise[mi]:.2f}** against **{clean[mi]:.2f}**. The "
         f"deterministic prediction's entropy is {noise[det]:.2f} against {clean[det]:.2f}"
         + (": without dropout at prediction time the network is *surer* of noise than of real images."
@@ -199,7 +190,9 @@ with ood_tab:
         st.caption("No other image set is cached. MNIST, Fashion-MNIST and CIFAR-10 join this comparison once "
                    "downloaded: choose one as the dataset on any page and train once.")
 
-with calibration_tab:
+
+
+def calibration(an: A.Analysis) -> None:
     st.write(
         "A network is calibrated when, of the predictions made with 80% confidence, 80% are right. The test "
         "images are binned by confidence (the top probability). The top of each solid bar is the accuracy in "
@@ -219,3 +212,18 @@ with calibration_tab:
         titles=["Deterministic (dropout off)", "MC-dropout mean of T passes"]))
     st.caption(f"{A.BINS} equal-width confidence bins over the {len(an.raw[A.TEST])} test images; under each "
                "diagram, the share of images per bin.")
+
+
+result = mc_analysis()
+if result is not None:
+    an, run = result
+    if not an.has_dropout:
+        st.info("This network has no dropout, so all T passes are the same: the standard deviations and the mutual "
+                "information are 0 and the MC mean is the deterministic prediction. Pick a network with dropout.")
+    images_tab, ood_tab, calibration_tab = st.tabs(["Images", "Out of distribution", "Calibration"])
+    with images_tab:
+        images(an, run)
+    with ood_tab:
+        out_of_distribution(an)
+    with calibration_tab:
+        calibration(an)

@@ -1,25 +1,20 @@
 """Optimizer race: optimizers side by side, same start, same batches, several seeds, live."""
 import streamlit as st
 
-from core import data, frames, labs, optim
+from core import data, optim
 from core.labs.optimizer_race import charts, tables
 from core.labs.optimizer_race.config import CHAPTER, CLASSIC, View, own_defaults, parse_settings
 from core.labs.optimizer_race.run import path
 from ui import live
-from ui.form import Form
+from ui.form import open_lab
 
-LAB = labs.get("optimizer_race")
-
-st.title("Optimizer race")
-st.write(
+form = open_lab("optimizer_race", "Optimizer race", (
     "Every optimizer starts from the same weights (per seed) and sees the same batches in the same "
     "order, so the only difference is the update rule. All the models train together in one "
     "vectorized pass: a race of nine optimizers costs far less than nine runs. With several seeds "
     "you see the mean and the spread; a model that diverges drops out where it diverged."
-)
-form = Form(LAB)
-form.sidebar()
-form.show_notices()
+))
+LAB = form.lab
 
 
 def chapter_preset() -> None:
@@ -34,41 +29,44 @@ def sources(names: list[str]) -> str:
     return ". ".join(f"{src}: {', '.join(labels)}" for src, labels in by.items())
 
 
-with st.container(border=True):
-    top = st.columns([3, 2, 1.6, 1.8], vertical_alignment="bottom")
-    opts = form.widget("optimizers", top[0], help=sources(optim.names()))
-    mode = form.widget("lr_mode", top[1])
-    form.widget("lr", top[2], disabled=mode == "usual")
-    top[3].button("The chapter's experiment", on_click=chapter_preset, key="race_chapter_btn",
-                  help="3×100 ReLU He MLP, batch 32, lr 0.05 for all nine classic optimizers (AdamW with the "
-                       "chapter's weight decay 1e-5), 10 epochs, on Fashion-MNIST when it is cached, else digits")
-    net = st.columns(5)
-    for col, name in zip(net, ("depth", "width", "activation", "init", "norm")):
-        form.widget(name, col)
-    row = st.columns(3)
-    for col, name in zip(row, ("batch_size", "epochs", "seeds")):
-        form.widget(name, col)
-    with st.expander("Each optimizer's own settings"):
-        st.caption("Learning rate, weight decay (AdamW's is decoupled, PyTorch's 0.01 by default) and the "
-                   "optimizer's own settings; tuples such as betas are written 0.9;0.999.")
-        form.item_settings("settings", list(opts), lambda n: own_defaults(n, mode, form.value("lr")), parse_settings,
-                           item_label=lambda n: optim.get(n).label)
+def settings() -> tuple[object, str | None]:
+    """The race's settings and how it is drawn; (config, None) or (None, what is wrong)."""
+    with st.container(border=True):
+        top = st.columns([3, 2, 1.6, 1.8], vertical_alignment="bottom")
+        opts = form.widget("optimizers", top[0], help=sources(optim.names()))
+        mode = form.widget("lr_mode", top[1])
+        form.widget("lr", top[2], disabled=mode == "usual")
+        top[3].button("The chapter's experiment", on_click=chapter_preset, key="race_chapter_btn",
+                      help="3×100 ReLU He MLP, batch 32, lr 0.05 for all nine classic optimizers (AdamW with the "
+                           "chapter's weight decay 1e-5), 10 epochs, on Fashion-MNIST when it is cached, else digits")
+        net = st.columns(5)
+        for col, name in zip(net, ("depth", "width", "activation", "init", "norm")):
+            form.widget(name, col)
+        row = st.columns(3)
+        for col, name in zip(row, ("batch_size", "epochs", "seeds")):
+            form.widget(name, col)
+        with st.expander("Each optimizer's own settings"):
+            st.caption("Learning rate, weight decay (AdamW's is decoupled, PyTorch's 0.01 by default) and the "
+                       "optimizer's own settings; tuples such as betas are written 0.9;0.999.")
+            form.item_settings("settings", list(opts), lambda n: own_defaults(n, mode, form.value("lr")),
+                               parse_settings,
+                               item_label=lambda n: optim.get(n).label)
 
-view_cols = st.columns(3)
-for col, name in zip(view_cols, ("x", "band", "target")):
-    form.widget(name, col)
+    view_cols = st.columns(3)
+    for col, name in zip(view_cols, ("x", "band", "target")):
+        form.widget(name, col)
+    config, problem = form.check(empty="optimizers", message="Pick at least one optimizer.")
+    form.sync()
+    if config is not None:
+        models = len(config.optimizers) * config.seeds
+        st.caption(f"{models} models, trained in one vectorized pass." if path(config) == "vectorized" else
+                   f"{models} models, trained one after another: normalization layers keep per-model running "
+                   "statistics and Hessian-based optimizers need a second-order backward, neither of which stacks.")
+    return config, problem
+
+
+config, problem = settings()
 view = View(**form.values(View))
-
-config, problem = form.build()
-if problem:
-    problem = "Pick at least one optimizer." if not opts else problem
-    st.warning(problem)
-form.sync()
-if config is not None:
-    models = len(config.optimizers) * config.seeds
-    st.caption(f"{models} models, trained in one vectorized pass." if path(config) == "vectorized" else
-               f"{models} models, trained one after another: normalization layers keep per-model running "
-               "statistics and Hessian-based optimizers need a second-order backward, neither of which stacks.")
 
 panel = live.LivePanel("race")
 panel.controls(panel.starter(LAB.run, config) if config else None, label="Race", disabled_reason=problem)
@@ -82,11 +80,6 @@ ADAPTIVE_NOTE = (
 
 def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(config or LAB.config())
-    by = frames.by_run(records)
-    if not by:
-        st.caption("Press **Race** to start; curves appear after the first report.")
-        return
-    live.reports_caption(by, help="one report per model per epoch, more on large sets")
     if cfg.lr_mode == "same" and cfg.lr >= 0.01 and set(CLASSIC) <= set(cfg.optimizers):
         st.info(ADAPTIVE_NOTE)
     board = tables.leaderboard(records, target=view.target)
@@ -103,4 +96,5 @@ def draw(records: list[dict], job) -> None:
         x_title=tables.X_AXES[view.x], entrants=names, x_max=cfg.epochs if view.x == "epoch" else None))
 
 
-panel.show(draw)
+panel.show(draw, empty="Press **Race** to start; curves appear after the first report.",
+           reports="one report per model per epoch, more on large sets")

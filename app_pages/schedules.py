@@ -4,25 +4,21 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import frames, labs, optim, schedules
+from core import optim, schedules
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import CHAPTER, X_AXES, FinderConfig, View
 from ui import live
-from ui.form import Form
+from ui.form import open_lab
 
-LAB = labs.get("schedules")
 USABLE = [n for n in optim.names() if not optim.get(n).needs_hessian]
 
-st.title("Learning-rate schedules")
-st.write(
+form = open_lab("schedules", "Learning-rate schedules", (
     "The learning rate is the one setting that matters most. Here you see what each schedule does to it, "
     "step by step, as PyTorch's own schedulers compute it; find a good rate with the range test; and race "
     "schedules live from the same start on the same batches, the learning rate drawn right above the "
     "loss it produces."
-)
-form = Form(LAB)
-form.sidebar()
-form.show_notices()
+))
+LAB = form.lab
 
 
 def label(name: str) -> str:
@@ -64,60 +60,50 @@ def schedule_defaults(name: str) -> dict:
 
 
 # --- 1. Preview ------------------------------------------------------------------------------
-st.header("1. What each schedule does to the learning rate")
-with st.container(border=True):
-    names = form.widget("preview")
-    row = st.columns([2, 2, 2, 1.2], vertical_alignment="bottom")
-    form.widget("lr", row[0], label="Learning rate (1cycle's max_lr, Noam's scale)")
-    form.widget("epochs", row[1])
-    form.widget("optimizer", row[2], options=USABLE)
-    form.widget("log_y", row[3])
-    racing = list(form.value("schedules"))
-    shown = list(dict.fromkeys([*names, *racing]))
-    st.caption("Each schedule's settings; they are the ones the training below uses.")
-    form.item_settings("settings", shown, schedule_defaults, lambda s, _: schedules.parse_settings(s, schedules.names()),
-                       item_label=label, draw=param_widget)
-    if any(schedules.get(n).needs_metric for n in names):
-        form.widget("plateau_at")
+def preview() -> None:
+    """What each schedule does to the learning rate, with each schedule's settings."""
+    st.header("1. What each schedule does to the learning rate")
+    with st.container(border=True):
+        names = form.widget("preview")
+        row = st.columns([2, 2, 2, 1.2], vertical_alignment="bottom")
+        form.widget("lr", row[0], label="Learning rate (1cycle's max_lr, Noam's scale)")
+        form.widget("epochs", row[1])
+        form.widget("optimizer", row[2], options=USABLE)
+        form.widget("log_y", row[3])
+        racing = list(form.value("schedules"))
+        shown = list(dict.fromkeys([*names, *racing]))
+        st.caption("Each schedule's settings; they are the ones the training below uses.")
+        form.item_settings("settings", shown, schedule_defaults,
+                           lambda s, _: schedules.parse_settings(s, schedules.names()),
+                           item_label=label, draw=param_widget)
+        if any(schedules.get(n).needs_metric for n in names):
+            form.widget("plateau_at")
 
-config, train_problem = form.build()
-finder_config, finder_problem = form.build(FinderConfig)
-view = View(**form.values(View))
-spe = tables.steps_per_epoch(form.value("dataset"), form.value("seed"), form.value("batch_size")) or 40
-if names:
-    losses = schedules.simulated_losses(form.value("epochs"), plateau_at=view.plateau_at, seed=form.value("seed"))
-    try:
-        own = schedules.parse_settings(form.value("settings"), schedules.names())
-        df = tables.preview(names, base_lr=float(form.value("lr")), epochs=form.value("epochs"),
-                            steps_per_epoch=spe, settings=own, losses=losses)
-    except ValueError as exc:
-        st.warning(str(exc))
+    view = View(**form.values(View))
+    spe = tables.steps_per_epoch(form.value("dataset"), form.value("seed"), form.value("batch_size")) or 40
+    if names:
+        losses = schedules.simulated_losses(form.value("epochs"), plateau_at=view.plateau_at, seed=form.value("seed"))
+        try:
+            own = schedules.parse_settings(form.value("settings"), schedules.names())
+            df = tables.preview(names, base_lr=float(form.value("lr")), epochs=form.value("epochs"),
+                                steps_per_epoch=spe, settings=own, losses=losses)
+        except ValueError as exc:
+            st.warning(str(exc))
+        else:
+            loss_frame = (pd.DataFrame({"epoch": range(1, form.value("epochs") + 1), "loss": losses})
+                          if any(schedules.get(n).needs_metric for n in names) else None)
+            st.vega_lite_chart(spec=charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
+                                                            losses=loss_frame))
+            st.caption(f"Each curve is PyTorch's scheduler stepped on a stand-in optimizer exactly as training steps "
+                       f"it: {spe} batches per epoch ({form.value('dataset')} at batch size "
+                       f"{form.value('batch_size')}). "
+                       "Stepped per epoch, a schedule is a staircase; per batch, a smooth curve.")
     else:
-        loss_frame = (pd.DataFrame({"epoch": range(1, form.value("epochs") + 1), "loss": losses})
-                      if any(schedules.get(n).needs_metric for n in names) else None)
-        st.vega_lite_chart(spec=charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
-                                                        losses=loss_frame))
-        st.caption(f"Each curve is PyTorch's scheduler stepped on a stand-in optimizer exactly as training steps "
-                   f"it: {spe} batches per epoch ({form.value('dataset')} at batch size {form.value('batch_size')}). "
-                   "Stepped per epoch, a schedule is a staircase; per batch, a smooth curve.")
-else:
-    st.caption("Pick one or more schedules to see their curves.")
+        st.caption("Pick one or more schedules to see their curves.")
+
 
 # --- 2. The range test ----------------------------------------------------------------------------
-st.header("2. Find a learning rate: the range test")
-with st.container(border=True):
-    st.caption("The network and batch size shared by the range test and the training below.")
-    net = st.columns(5)
-    for col, name in zip(net, ("depth", "width", "activation", "init", "batch_size")):
-        form.widget(name, col)
-    fin = st.columns(5)
-    for col, name in zip(fin, ("start_lr", "end_lr", "steps", "blowup", "smoothing")):
-        form.widget(name, col)
-if finder_problem:
-    st.warning(finder_problem)
 finder_panel = live.LivePanel("lrf")
-finder_panel.controls(finder_panel.starter(LAB.parts["finder"].run, finder_config) if finder_config else None,
-                      label="Range test", disabled_reason=finder_problem)
 
 
 def use_rate(lr: float, as_onecycle: bool) -> None:
@@ -132,7 +118,7 @@ def use_rate(lr: float, as_onecycle: bool) -> None:
 
 
 def draw_finder(records: list[dict], job) -> None:
-    cfg = finder_panel.job_config(finder_config or FinderConfig())
+    cfg = finder_panel.job_config(FinderConfig())
     points, result = tables.finder_table(records)
     if points.empty:
         st.caption("Press **Range test**: the rate rises exponentially, one value per batch, "
@@ -161,55 +147,71 @@ def draw_finder(records: list[dict], job) -> None:
             st.rerun()
 
 
-finder_panel.show(draw_finder)
+def range_test() -> None:
+    """The range test on the network and batch size the training below uses."""
+    st.header("2. Find a learning rate: the range test")
+    with st.container(border=True):
+        st.caption("The network and batch size shared by the range test and the training below.")
+        net = st.columns(5)
+        for col, name in zip(net, ("depth", "width", "activation", "init", "batch_size")):
+            form.widget(name, col)
+        fin = st.columns(5)
+        for col, name in zip(fin, ("start_lr", "end_lr", "steps", "blowup", "smoothing")):
+            form.widget(name, col)
+    finder_config, finder_problem = form.check(FinderConfig)
+    finder_panel.controls(finder_panel.starter(LAB.parts["finder"].run, finder_config) if finder_config else None,
+                          label="Range test", disabled_reason=finder_problem)
+    finder_panel.show(draw_finder)
+
 
 # --- 3. Train -----------------------------------------------------------------------------
-st.header("3. Train with schedules, live")
+panel = live.LivePanel("sched")
 
 
 def chapter_preset() -> None:
     """The chapter's comparison: SGD at 0.05 under five schedules."""
-    form.set(schedules=CHAPTER, optimizer="sgd", lr=0.05, depth=3, width=100, activation="relu", init="he_normal",
-             batch_size=32, epochs=10)
-
-
-if st.session_state.get("schedules.used"):
-    st.success(f"Using {st.session_state.pop('schedules.used')} from the range test.")
-with st.container(border=True):
-    top = st.columns([4, 1.6, 1.6], vertical_alignment="bottom")
-    chosen = form.widget("schedules", top[0])
-    form.widget("seeds", top[1])
-    top[2].button("The chapter's comparison", on_click=chapter_preset, key="sch_chapter_btn",
-                  help="SGD at 0.05: constant, exponential (γ=0.9), ReduceLROnPlateau, warm-up + plateau, 1cycle")
-    st.caption(f"Optimizer {optim.get(form.value('optimizer')).label} at {form.value('lr'):g}, "
-               f"{form.value('epochs')} epochs, with each schedule's settings from section 1. ReduceLROnPlateau "
-               "reads each model's validation loss at every epoch's end; 1cycle steps after every batch.")
-if train_problem:
-    train_problem = "Pick at least one schedule." if not chosen else train_problem
-    st.warning(train_problem)
-else:
-    st.caption(f"{len(chosen) * config.seeds} models from the same start, on the same batches, in one vectorized pass.")
-form.widget("x")
-form.sync()
-panel = live.LivePanel("sched")
-panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=train_problem)
+    form.set(schedules=CHAPTER, settings=(), optimizer="sgd", lr=0.05, depth=3, width=100, activation="relu",
+             init="he_normal", batch_size=32, epochs=10)
 
 
 def draw(records: list[dict], job) -> None:
-    cfg = panel.job_config(config or LAB.config())
-    by = frames.by_run(records)
-    if not by:
-        st.caption("Press **Train**; curves appear after the first report.")
-        return
-    live.reports_caption(by, help="one report per model per epoch, more on large sets")
+    cfg = panel.job_config(LAB.config())
     st.dataframe(tables.scoreboard(records), hide_index=True, width="stretch", column_config={
         "best val accuracy": st.column_config.NumberColumn(format="percent"),
         "final val accuracy": st.column_config.NumberColumn(format="percent"),
         "final val loss": st.column_config.NumberColumn(format="%.4f"),
         "final lr": st.column_config.NumberColumn(format="%.3g")})
+    x = form.value("x")
     st.vega_lite_chart(spec=charts.schedule_race(
-        tables.race_curves(records, x=view.x), names=[label(n) for n in cfg.schedules], x_title=X_AXES[view.x],
-        x_max=cfg.epochs if view.x == "epoch" else None))
+        tables.race_curves(records, x=x), names=[label(n) for n in cfg.schedules], x_title=X_AXES[x],
+        x_max=cfg.epochs if x == "epoch" else None))
 
 
-panel.show(draw)
+def train() -> None:
+    """Schedules racing live from the same start on the same batches."""
+    st.header("3. Train with schedules, live")
+    if st.session_state.get("schedules.used"):
+        st.success(f"Using {st.session_state.pop('schedules.used')} from the range test.")
+    with st.container(border=True):
+        top = st.columns([4, 1.6, 1.6], vertical_alignment="bottom")
+        chosen = form.widget("schedules", top[0])
+        form.widget("seeds", top[1])
+        top[2].button("The chapter's comparison", on_click=chapter_preset, key="sch_chapter_btn",
+                      help="SGD at 0.05: constant, exponential (γ=0.9), ReduceLROnPlateau, warm-up + plateau, 1cycle")
+        st.caption(f"Optimizer {optim.get(form.value('optimizer')).label} at {form.value('lr'):g}, "
+                   f"{form.value('epochs')} epochs, with each schedule's settings from section 1. ReduceLROnPlateau "
+                   "reads each model's validation loss at every epoch's end; 1cycle steps after every batch.")
+    config, problem = form.check(empty="schedules", message="Pick at least one schedule.")
+    if config is not None:
+        st.caption(f"{len(chosen) * config.seeds} models from the same start, on the same batches, in one "
+                   "vectorized pass.")
+    form.widget("x")
+    form.sync()
+    panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=problem)
+    panel.show(draw, empty="Press **Train**; curves appear after the first report.",
+               reports="one report per model per epoch, more on large sets")
+
+
+preview()
+range_test()
+train()

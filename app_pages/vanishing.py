@@ -1,26 +1,21 @@
 """Vanishing gradients: deep nets side by side, gradient norm per layer watched live."""
 import streamlit as st
 
-from core import activations, frames, init, labs
+from core import activations, frames, init
 from core.charts import learning_curves
 from core.labs.vanishing import charts, tables
 from core.labs.vanishing.config import MAX_RUNS, PRESETS, RunSpec
 from core.models import NORMS
 from ui import live
-from ui.form import Form
+from ui.form import open_lab
 
-LAB = labs.get("vanishing")
-
-st.title("Vanishing and exploding gradients")
-st.write(
+form = open_lab("vanishing", "Vanishing and exploding gradients", (
     "Backpropagation multiplies one factor per layer: the weights and the activation's slope. "
     "When those factors are below 1 the gradient shrinks geometrically on its way to the input "
     "(vanishing); above 1 it grows (exploding). Pick configurations, press **Run**, and watch the "
     "gradient reaching each layer while the nets train on the same data from the same seed."
-)
-form = Form(LAB)
-form.sidebar()
-form.show_notices()
+))
+LAB = form.lab
 CUSTOM = "vanishing.added"  # specs added with the builder below, offered beside the presets
 
 
@@ -34,27 +29,30 @@ def add_custom() -> None:
     form.set(runs=tuple(dict.fromkeys([*form.value("runs"), spec]))[:MAX_RUNS])
 
 
-with st.container(border=True):
-    cols = st.columns(5)
-    for col, name in zip(cols, ("depth", "width", "optimizer", "lr", "epochs")):
-        form.widget(name, col)
-    form.widget("runs", options=[*PRESETS, *st.session_state.get(CUSTOM, [])],
-                help="Presets measured on digits at depth 20, width 100; add your own below.")
-    with st.expander("Add a configuration"):
-        a = st.columns([2, 2, 2, 1, 1], vertical_alignment="bottom")
-        a[0].selectbox("Activation", activations.names(), key="vanishing.add.activation",
-                       format_func=lambda n: activations.get(n).label)
-        a[1].selectbox("Initializer", init.names(), key="vanishing.add.init", format_func=lambda n: init.get(n).label)
-        a[2].selectbox("Normalization", NORMS, key="vanishing.add.norm")
-        a[3].number_input("Clip norm (0 = off)", 0.0, 100.0, 0.0, 0.5, key="vanishing.add.clip")
-        a[4].button("Add", on_click=add_custom, key="vanishing.add")
+def settings() -> tuple[object, str | None]:
+    """The configurations and the training they share; (config, None) or (None, what is wrong)."""
+    with st.container(border=True):
+        cols = st.columns(6)
+        for col, name in zip(cols, ("depth", "width", "optimizer", "lr", "epochs", "batch_size")):
+            form.widget(name, col)
+        form.widget("runs", options=[*PRESETS, *st.session_state.get(CUSTOM, [])],
+                    help="Presets measured on digits at depth 20, width 100; add your own below.")
+        with st.expander("Add a configuration"):
+            a = st.columns([2, 2, 2, 1, 1], vertical_alignment="bottom")
+            a[0].selectbox("Activation", activations.names(), key="vanishing.add.activation",
+                           format_func=lambda n: activations.get(n).label)
+            a[1].selectbox("Initializer", init.names(), key="vanishing.add.init",
+                           format_func=lambda n: init.get(n).label)
+            a[2].selectbox("Normalization", NORMS, key="vanishing.add.norm")
+            a[3].number_input("Clip norm (0 = off)", 0.0, 100.0, 0.0, 0.5, key="vanishing.add.clip")
+            a[4].button("Add", on_click=add_custom, key="vanishing.add")
 
-config, problem = form.build()
-if not form.value("runs"):
-    problem = "Pick at least one configuration."
-if problem:
-    st.warning(problem)
-form.sync()
+    config, problem = form.check(empty="runs", message="Pick at least one configuration.")
+    form.sync()
+    return config, problem
+
+
+config, problem = settings()
 
 panel = live.LivePanel("vanishing")
 panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reason=problem)
@@ -63,11 +61,7 @@ panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reas
 def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(LAB.config())
     by = frames.by_run(records)
-    if not by:
-        st.caption("Press **Run** to train the configurations; charts appear after the first report.")
-        return
     st.subheader("Verdicts")
-    live.reports_caption(by, help="one report per epoch per configuration, more on large sets")
     for run, recs in by.items():
         st.markdown(f"{live.status_icon(recs)} **{run}**: {tables.verdict(recs)}")
     labels = cfg.labels()
@@ -82,4 +76,5 @@ def draw(records: list[dict], job) -> None:
         st.caption("Saturation is shown for bounded activations (sigmoid, tanh); none is selected.")
 
 
-panel.show(draw)
+panel.show(draw, empty="Press **Run** to train the configurations; charts appear after the first report.",
+           reports="one report per epoch per configuration, more on large sets")

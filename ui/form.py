@@ -23,6 +23,7 @@ from core.labs.fields import SHARED
 
 KEPT = "_form_kept"  # session slot: widget key -> value, surviving page switches
 URL_WRITTEN = "_form_url"  # session slot: the query parameters last written by any form
+NOTICES = "_form_notices"  # session slot: (lab, settings as written, the link's notices) at the last sync
 
 
 class Form:
@@ -30,12 +31,21 @@ class Form:
         self.lab = lab
         self.fields = lab.fields()  # name -> dataclasses.Field, over every config class of the lab
         self.notices: list[str] = []
+        self._link_box: Any = None  # where the sidebar shows the link (see sync)
         kept = st.session_state.setdefault(KEPT, {})
         for name, f in self.fields.items():
             k = self.key(name)
-            if k not in st.session_state:  # first visit, or the page was left and its widgets dropped
-                st.session_state[k] = kept.get(k, _widget_value(f.default))
+            # Restored on a first visit or after the page was left (its widgets' state dropped), and
+            # set again on every run: a value set through session state is sent to the browser with
+            # the widget, so a widget the browser draws afresh (e.g. after an interrupted run)
+            # shows it instead of its bare default.
+            have = k in st.session_state
+            st.session_state[k] = st.session_state[k] if have else kept.get(k, _widget_value(f.default))
         self._read_link()
+        last = st.session_state.get(NOTICES)
+        unchanged = last and last[0] == lab.name and last[1] == self.strings() == st.query_params.to_dict()
+        if not self.notices and unchanged:
+            self.notices = list(last[2])  # a rerun (a job ending, a button) with the link's settings: still said
 
     # --- state --------------------------------------------------------------------------------
     def key(self, name: str) -> str:
@@ -54,6 +64,17 @@ class Form:
         for name, v in values.items():
             st.session_state[self.key(name)] = _widget_value(v)
             st.session_state[KEPT][self.key(name)] = _widget_value(v)
+
+    def check(self, cls: type | None = None, *, empty: str | None = None,
+              message: str = "") -> tuple[Any, str | None]:
+        """`build`, saying what is wrong on the page; when the tuple setting `empty` is empty,
+        `message` says so instead (e.g. "Pick at least one optimizer.")."""
+        config, problem = self.build(cls)
+        if problem and empty is not None and not self.value(empty):
+            problem = message
+        if problem:
+            st.warning(problem)
+        return config, problem
 
     def build(self, cls: type | None = None) -> tuple[Any, str | None]:
         """(config of `cls` from the widgets, None) or (None, the reason it is not valid)."""
@@ -115,6 +136,9 @@ class Form:
         if st.query_params.to_dict() != params:
             st.query_params.from_dict(params)
         st.session_state[URL_WRITTEN] = params
+        if self._link_box is not None:
+            self._link_box.code(self.link(), language=None, wrap_lines=False)
+        st.session_state[NOTICES] = (self.lab.name, params, tuple(self.notices))
 
     def link(self) -> str:
         base = (st.context.url or "").rstrip("/")
@@ -158,7 +182,8 @@ class Form:
                 opts = sorted(opts)
             box.multiselect(text, opts, key=k, format_func=fmt, max_selections=int(hi) if hi else None, **kwargs)
         elif kind in (int, float) and (meta.get("grid") or hint == "select_slider"):
-            grid = [g for g in (options or meta.get("grid") or []) if (lo is None or g >= lo) and (hi is None or g <= hi)]
+            grid = [g for g in (options or meta.get("grid") or [])
+                    if (lo is None or g >= lo) and (hi is None or g <= hi)]
             opts = sorted(set(grid) | {st.session_state[k]})
             box.select_slider(text, opts, key=k, format_func=fmt, **kwargs)
         elif kind in (int, float) and hint == "slider":
@@ -227,6 +252,9 @@ class Form:
             self._device_widget(auto)
             self.widget("seed")
             st.caption(f"Running on {device.describe(_picked(self.value('device')))}")
+            st.caption("Link to this lab with every setting, to share or come back to:",
+                       help="The address bar holds the same link and follows every change.")
+            self._link_box = st.empty()
 
     def _device_widget(self, auto: str) -> None:
         k = self.key("device")
@@ -271,3 +299,16 @@ def _picked(name: str):
         return device.pick(name)
     except ValueError:
         return device.pick()
+
+
+def open_lab(name: str, title: str, intro: str) -> Form:
+    """A lab's page: its title and introduction, the shared sidebar, and the form of its
+    settings (with what a link's bad values were ignored for)."""
+    from core import labs  # the registry imports every lab: only when a page opens
+
+    st.title(title)
+    st.write(intro)
+    form = Form(labs.get(name))
+    form.sidebar()
+    form.show_notices()
+    return form

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 import streamlit as st
 
-from core import jobs
+from core import frames, jobs
 from core.config import key as config_key
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
@@ -71,18 +71,31 @@ class LivePanel:
                 st.info("Others are watching this same run, so it goes on for them.")
             st.rerun()
 
-    def show(self, draw: Draw) -> None:
-        """Status line and the page's charts; live while the job runs."""
+    def show(self, draw: Draw, *, empty: str | None = None, reports: str | None = None) -> None:
+        """Status line and the page's charts; live while the job runs. With `empty`, that caption
+        stands in for the charts until the first training record; with `reports`, "N reports so
+        far" (its help text) comes above them."""
         job = self.job
         live = job is not None and not job.is_terminal
+        runs = [0]  # the fragment's runs: the first is inline, in the page's own run
 
         @st.fragment(run_every=REFRESH_SECONDS if live else None)
         def panel() -> None:
+            runs[0] += 1
             current = self.job
             status_line(current, self.verb)
-            draw(current.snapshot() if current else [], current)
-            if live and current is not None and current.is_terminal:
-                st.rerun()  # stop refreshing and draw the final state once
+            records = current.snapshot() if current else []
+            by = frames.by_run(records) if empty is not None or reports is not None else {}
+            if empty is not None and not by:
+                st.caption(empty)
+            else:
+                if reports is not None:
+                    reports_caption(by, help=reports or None)
+                draw(records, current)
+            if live and current is not None and current.is_terminal and runs[0] > 1:
+                # stop refreshing and draw the final state once; never from the inline first run,
+                # whose rerun would cut short the page's own run (the next tick comes soon)
+                st.rerun()
 
         panel()
 
