@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from core import activation_shapes as S
 from core import activations
-from core.experiments import variance
+from core.labs.activations import shapes as S
+from core.labs.variance.config import Config as VarianceConfig
+from core.labs.variance.run import run as variance_run
 
 
 def _activation_views() -> None:
@@ -25,7 +26,7 @@ def _activation_views() -> None:
 
 
 def _variance_default() -> None:
-    list(variance.run(variance.Config()))
+    list(variance_run(VarianceConfig()))
 
 
 def best_of(fn, repeats: int) -> float:

@@ -59,7 +59,7 @@ import torch
 
 from benchmarks.bench_train import CLASSES, DIM, random_data
 from core.data import Data
-from core.experiments.optimizer_race import Config
+from core.labs.optimizer_race.config import Config
 from core.models import MLPSpec, build_mlp
 from core.race import Entrant, train_race
 from core.train import TrainSpec, train
@@ -124,6 +124,7 @@ def run_sequential(data: Data, entrants: list[Entrant], case: Case, epochs: int)
         for seed in range(case.seeds):
             model = build_mlp(DIM, CLASSES, MODEL_SPEC, seed=seed)
             spec = TrainSpec(epochs=epochs, batch_size=case.batch, optimizer=entrant.optimizer, lr=entrant.lr,
+                             optimizer_settings=entrant.hyper,  # the settings the race steps it with
                              layer_stats=False, track_activations=False, report_seconds=0, seed=0)
             last = None
             for last in train(model, data, spec, stop=StepLimit(case.steps)):

@@ -16,6 +16,16 @@ def open_page(page: str, **params: str) -> AppTest:
     return at.switch_page(page).run()
 
 
+def settle(at: AppTest, key: str, timeout: float = 60):
+    """Wait for the background job in session slot `key` (a measurement or analysis the page
+    starts by itself), check it finished, and rerun the page to draw its result."""
+    job = at.session_state[key]
+    assert job.wait(timeout), f"{key} still {job.status} after {timeout} s"
+    assert job.status == "done", f"{key} ended {job.status}: {job.error}"
+    at.run()
+    return job
+
+
 def chart_data(element) -> dict[str, pd.DataFrame]:
     """Named datasets of one vega_lite_chart element, decoded from Arrow."""
     return {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in element.proto.datasets}

@@ -2,6 +2,7 @@
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import charts_by_title, open_page
+
 PAGE = "app_pages/activations.py"
 SHAPES = "Activations and their slopes"
 DEPTH = "Gradient factor from the activations alone, through L layers"
@@ -26,8 +27,9 @@ def test_renders_the_instant_views_and_the_properties():
 def test_sliders_change_the_chart_data():
     at = page()
     before = charts_by_title(at)
-    at.slider(key="act_zrange").set_value((-2.0, 3.0)).run()
-    at.slider(key="act_sigma").set_value(3.0).run()
+    at.slider(key="activations.z_min").set_value(-2.0).run()
+    at.slider(key="activations.z_max").set_value(3.0).run()
+    at.slider(key="activations.sigma").set_value(3.0).run()
     after = charts_by_title(at)
     assert (before[SHAPES]["curves"].z.min(), before[SHAPES]["curves"].z.max()) == (-6.0, 6.0)
     assert (after[SHAPES]["curves"].z.min(), after[SHAPES]["curves"].z.max()) == (-2.0, 3.0)
@@ -38,9 +40,9 @@ def test_sliders_change_the_chart_data():
 
 def test_parameters_and_readout_reach_the_views():
     at = page()
-    at.multiselect(key="act_names").set_value(["leaky_relu"]).run()
-    at.slider(key="act_leaky_alpha").set_value(0.2).run()
-    at.slider(key="act_z").set_value(-1.0).run()
+    at.multiselect(key="activations.names").set_value(["leaky_relu"]).run()
+    at.slider(key="activations.leaky_alpha").set_value(0.2).run()
+    at.slider(key="activations.z").set_value(-1.0).run()
     assert not at.exception
     readout = charts_by_title(at)[SHAPES]["readout"]
     assert readout[["f", "df"]].values.tolist() == [[-0.2, 0.2]]
@@ -50,15 +52,15 @@ def test_parameters_and_readout_reach_the_views():
 
 def test_the_gate_can_be_chosen():
     at = page()
-    at.selectbox(key="act_gate").set_value("glu").run()
+    at.selectbox(key="activations.gate").set_value("glu").run()
     surface = charts_by_title(at)["GLU (sigmoid gate): out(a, b) = gate(a) · b"]["surface"]
     assert (surface[surface.b == 0].out == 0).all()
 
 
 def test_dying_relu_runs_and_draws_the_dead_units():
     at = page(activations="relu,leaky_relu", depth="3", width="32", epochs="2")
-    assert at.slider(key="act_depth").value == 3
-    assert at.multiselect(key="act_dying_acts").value == ["relu", "leaky_relu"]
+    assert at.slider(key="activations.depth").value == 3
+    assert at.multiselect(key="activations.activations").value == ["relu", "leaky_relu"]
     at.button(key="activations_job_run").click().run()
     job = at.session_state["activations_job"]
     assert job.wait(120) and job.status == "done"
@@ -75,5 +77,8 @@ def test_out_of_range_url_values_are_ignored_with_a_message():
     at = page(depth="99", lr="abc", activations="relu,swishy", epochs="4")
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
-    assert "depth must be 1..30" in text and "lr must be float" in text and "swishy" in text
-    assert at.slider(key="act_depth").value == 6 and at.slider(key="act_epochs").value == 4
+    assert "Ignored depth='99' from the link: depth must be 1..30, got 99" in text
+    assert "Ignored lr='abc' from the link: lr must be a finite number, got 'abc'" in text
+    assert "Ignored activations='relu,swishy' from the link: activations has 'swishy'; valid:" in text
+    assert at.slider(key="activations.depth").value == 6 and at.slider(key="activations.epochs").value == 4
+    assert at.multiselect(key="activations.activations").value == ["relu", "leaky_relu", "elu", "gelu"]

@@ -1,5 +1,5 @@
 """The Dropout-and-uncertainty page driven by AppTest: train, then the MC view."""
-from tests.app.helpers import charts_by_title, open_page
+from tests.app.helpers import charts_by_title, open_page, settle
 
 PAGE = "app_pages/dropout.py"
 
@@ -7,12 +7,13 @@ PAGE = "app_pages/dropout.py"
 def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     at = open_page(PAGE, rates="0,0.5", epochs="3", train_size="100", width="64")
     assert not at.exception and not at.warning
-    assert at.multiselect(key="do_rates").value == [0.0, 0.5]
+    assert at.multiselect(key="dropout.rates").value == [0.0, 0.5]
     assert any("Train first" in c.value for c in at.caption) and not at.get("vega_lite_chart")
     at.button(key="dropout_job_run").click().run()
     job = at.session_state["dropout_job"]
     assert job.wait(60) and job.status == "done"
     at.run()
+    settle(at, "mc_job")  # the MC passes start by themselves once training has finished
     assert not at.exception and at.success[0].value == "Finished."
     charts = charts_by_title(at)
     gaps = charts["Generalization gap (train split measured with dropout off)"]["gaps"]
@@ -21,9 +22,10 @@ def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     assert list(summary["run"]) == ["no dropout", "dropout 0.5"] and set(summary["status"]) == {"done"}
 
     # the MC view opens on the highest rate, with T = 100
-    assert at.selectbox(key="do_model").value == "dropout 0.5" and at.select_slider(key="do_passes").value == 100
+    assert at.selectbox(key="dropout.inspect").value == 0.5 and at.select_slider(key="dropout.passes").value == 100
+    assert at.selectbox(key="dropout.inspect").options == ["dropout 0.5", "no dropout"]
     assert [t.label for t in at.tabs] == ["Images", "Out of distribution", "Calibration"]
-    assert len(at.multiselect(key="do_pick_entropy_dropout 0.5_100").value) == 3
+    assert len(at.multiselect(key="dropout.pick.entropy.dropout 0.5.100").value) == 3
     probs = [c for c in at.get("vega_lite_chart") if "Class probabilities" in c.proto.spec]
     assert len(probs) == 3
     ood = charts["Uncertainty per input (dashed: ln C, the entropy of a uniform guess)"]["ood"]
@@ -32,11 +34,13 @@ def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     assert set(bins["estimate"]) == {"deterministic", "MC dropout"}
     assert [m.label for m in at.metric][:2] == ["Accuracy, deterministic", "Accuracy, MC mean of 100"]
 
-    at.select_slider(key="do_passes").set_value(10).run()
-    at.radio(key="do_gallery").set_value("uniform noise").run()
+    at.select_slider(key="dropout.passes").set_value(10).run()
+    settle(at, "mc_job")
+    at.radio(key="dropout.gallery").set_value("uniform noise").run()
     assert not at.exception and at.metric[1].label == "Accuracy, MC mean of 10"
-    assert len(at.multiselect(key="do_pick_uniform noise").value) == 3
-    at.selectbox(key="do_model").set_value("no dropout").run()
+    assert len(at.multiselect(key="dropout.pick.uniform noise").value) == 3
+    at.selectbox(key="dropout.inspect").set_value(0.0).run()
+    settle(at, "mc_job")
     assert not at.exception and any("has no dropout" in i.value for i in at.info)
 
 
@@ -44,9 +48,10 @@ def test_bad_link_values_are_ignored_with_a_message_and_alpha_dropout_explains_i
     at = open_page(PAGE, rates="0,1.5", depth="9", kind="alpha_dropout")
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
-    assert "rates must be 0..0.9" in text and "depth must be 1..6" in text
-    assert at.multiselect(key="do_rates").value == [0.0, 0.2, 0.5] and at.slider(key="do_depth").value == 3
+    assert "Ignored rates='0,1.5' from the link: rates must be 0..0.9, got 1.5" in text
+    assert "Ignored depth='9' from the link: depth must be 1..6, got 9" in text
+    assert at.multiselect(key="dropout.rates").value == [0.0, 0.2, 0.5] and at.slider(key="dropout.depth").value == 3
     assert any("Why SELU needs alpha dropout" in i.value for i in at.info)
-    at.multiselect(key="do_rates").set_value([]).run()
+    at.multiselect(key="dropout.rates").set_value([]).run()
     assert at.button(key="dropout_job_run").disabled
     assert "Pick at least one dropout rate." in [w.value for w in at.warning]

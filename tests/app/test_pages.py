@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import data, jobs
+from core import data, jobs, labs
 
 ROOT = Path(__file__).resolve().parents[2]
 VANISHING = "app_pages/vanishing.py"
@@ -29,11 +29,13 @@ def test_home_lists_the_labs_device_and_datasets():
     at = app().run()
     assert not at.exception
     assert "CPU" in " ".join(m.value for m in at.markdown)
-    labels = " ".join(link.label for link in at.get("page_link"))
-    for title in ["Vanishing gradients", "Optimizer race", "Learning-rate schedules", "Dropout"]:
-        assert title in labels
-    assert len(at.dataframe) == 1 and "digits" not in at.dataframe[0].value["dataset"].tolist()
-    assert "Digits 8×8 (bundled)" in at.dataframe[0].value["dataset"].tolist()
+    links = at.get("page_link")
+    registry = labs.all_labs()
+    assert [link.proto.page for link in links] == [lab.url_path for lab in registry]  # every lab, in order
+    for link, lab in zip(links, registry):
+        assert lab.title in link.label, (lab.name, link.label)
+    assert len(at.dataframe) == 1
+    assert at.dataframe[0].value["dataset"].tolist() == [data.DATASETS.get(n).label for n in data.names()]
 
 
 def test_vanishing_page_runs_and_draws_every_chart():
@@ -41,7 +43,7 @@ def test_vanishing_page_runs_and_draws_every_chart():
     at.query_params.update({"depth": "6", "epochs": "2", "runs": "sigmoid-glorot,relu-he"})
     at.switch_page(VANISHING).run()
     assert not at.exception and not at.warning
-    assert at.slider(key="vg_depth").value == 6
+    assert at.slider(key="vanishing.depth").value == 6
     assert not charts(at)  # nothing before Run
     at.button(key="vanishing_job_run").click().run()
     job = wait_job(at)
@@ -58,7 +60,7 @@ def test_moving_a_slider_keeps_the_run_and_stop_ends_it():
     at.switch_page(VANISHING).run()
     at.button(key="vanishing_job_run").click().run()
     job = at.session_state["vanishing_job"]
-    at.slider(key="vg_depth").set_value(10).run()
+    at.slider(key="vanishing.depth").set_value(10).run()
     assert at.session_state["vanishing_job"] is job and job.status in ("queued", "running")
     at.button(key="vanishing_job_stop").click().run()
     assert job.wait(2) and job.status == "cancelled"
@@ -72,24 +74,26 @@ def test_out_of_range_url_values_are_ignored_with_a_message():
     at.switch_page(VANISHING).run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "depth must be 1..100" in warnings and "lr must be float" in warnings and "valid names" in warnings
-    assert at.slider(key="vg_depth").value == 20 and at.slider(key="vg_epochs").value == 3
+    assert "Ignored depth='500' from the link: depth must be 1..100, got 500" in warnings
+    assert "Ignored lr='abc' from the link: lr must be a finite number, got 'abc'" in warnings
+    assert "Ignored runs='relu/unknown_init' from the link: unknown initializer 'unknown_init'; valid names" in warnings
+    assert at.slider(key="vanishing.depth").value == 20 and at.slider(key="vanishing.epochs").value == 3
 
 
 def test_no_configuration_disables_run():
     at = app().switch_page(VANISHING).run()
-    at.multiselect(key="vg_runs").set_value([]).run()
+    at.multiselect(key="vanishing.runs").set_value([]).run()
     assert at.button(key="vanishing_job_run").disabled
     assert "Pick at least one configuration." in [w.value for w in at.warning]
 
 
 def test_adding_a_custom_configuration():
     at = app().switch_page(VANISHING).run()
-    at.selectbox(key="vg_act").set_value("gelu")
-    at.selectbox(key="vg_init").set_value("he_uniform")
-    at.selectbox(key="vg_norm").set_value("layernorm").run()
-    at.button(key="vg_add").click().run()
-    assert "gelu/he_uniform/norm=layernorm" in at.multiselect(key="vg_runs").value
+    at.selectbox(key="vanishing.add.activation").set_value("gelu")
+    at.selectbox(key="vanishing.add.init").set_value("he_uniform")
+    at.selectbox(key="vanishing.add.norm").set_value("layernorm").run()
+    at.button(key="vanishing.add").click().run()
+    assert "gelu/he_uniform/norm=layernorm" in at.multiselect(key="vanishing.runs").value
     assert not at.exception
 
 
@@ -103,12 +107,12 @@ def test_a_dataset_that_cannot_download_fails_clearly_and_digits_still_works(tmp
     at = app()
     at.query_params.update({"depth": "3", "epochs": "1", "runs": "relu-he"})
     at.switch_page(VANISHING).run()
-    at.selectbox(key="dataset").set_value("fashion-mnist").run()
+    at.selectbox(key="shared.dataset").set_value("fashion-mnist").run()
     at.button(key="vanishing_job_run").click().run()
     job = wait_job(at)
     assert job.status == "failed"
     message = at.error[0].value
     assert "Fashion-MNIST is not cached" in message and "digits" in message and str(tmp_path) in message
-    at.selectbox(key="dataset").set_value("digits").run()
+    at.selectbox(key="shared.dataset").set_value("digits").run()
     at.button(key="vanishing_job_run").click().run()
     assert wait_job(at).status == "done" and not at.exception

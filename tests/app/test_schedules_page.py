@@ -1,8 +1,10 @@
 """The Learning-rate schedules page driven by AppTest: preview, range test with "use it", live training."""
+import math
+
 import pytest
 
-from core import schedules
-from core.experiments import schedules as S
+from core import data, schedules
+from core.labs.schedules.config import CHAPTER
 from tests.app.helpers import chart_data, open_page
 
 PAGE = "app_pages/schedules.py"
@@ -15,21 +17,24 @@ def _charts(at):
 def test_the_preview_draws_pytorchs_curves_and_shows_the_stepping():
     at = open_page(PAGE)
     assert not at.exception
-    at.multiselect(key="sch_preview").set_value(["exponential", "onecycle"]).run()
-    at.number_input(key="sch_spe_digits_32").set_value(10).run()
+    at.multiselect(key="schedules.preview").set_value(["exponential", "onecycle"]).run()
+    at.select_slider(key="schedules.batch_size").set_value(128).run()
+    spe = math.ceil(len(data.load("digits", seed=0).train) / 128)  # the preview steps as training would
+    assert any(f"{spe} batches per epoch (digits at batch size 128)" in c.value for c in at.caption)
     (preview,) = [c["preview"] for c in _charts(at) if "preview" in c]
     one = preview[preview.schedule == "1cycle"]["lr"].tolist()
-    assert one == pytest.approx(schedules.curve("onecycle", base_lr=0.05, epochs=10, steps_per_epoch=10))
+    assert one == pytest.approx(schedules.curve("onecycle", base_lr=0.05, epochs=10, steps_per_epoch=spe))
     exp = preview[preview.schedule == "Exponential"]["lr"]
-    assert exp.nunique() == 10  # per epoch: a staircase of 10 steps
-    at.radio(key="sch_exponential_interval").set_value("batch").run()
+    assert len(exp) == 10 * spe and exp.nunique() == 10  # per epoch: a staircase of 10 steps
+    at.radio(key="schedules.settings/exponential/interval").set_value("batch").run()
+    assert "exponential:interval=batch" in at.session_state["schedules.settings"]
     (preview,) = [c["preview"] for c in _charts(at) if "preview" in c]
-    assert preview[preview.schedule == "Exponential"]["lr"].nunique() == 100  # per batch: smooth
+    assert preview[preview.schedule == "Exponential"]["lr"].nunique() == 10 * spe  # per batch: smooth
 
 
 def test_the_range_test_suggests_a_rate_and_use_it_carries_it_into_training():
     at = open_page(PAGE)
-    at.slider(key="lrf_steps").set_value(40).run()
+    at.slider(key="schedules.steps").set_value(40).run()
     at.button(key="lrf_job_run").click().run()
     job = at.session_state["lrf_job"]
     assert job.wait(120) and job.status == "done"
@@ -39,8 +44,8 @@ def test_the_range_test_suggests_a_rate_and_use_it_carries_it_into_training():
     assert len(finder["points"]) >= 10 and set(finder["marks"]["label"]) == {"steepest descent", "minimum ÷ 10"}
     steepest = float(finder["marks"].set_index("label").loc["steepest descent", "lr"])
     at.button(key="lrf_1cycle_steepest").click().run()
-    assert at.session_state["sch_lr"] == pytest.approx(steepest, rel=0.05)
-    assert "onecycle" in at.multiselect(key="sch_train").value
+    assert at.session_state["schedules.lr"] == pytest.approx(steepest, rel=0.05)
+    assert "onecycle" in at.multiselect(key="schedules.schedules").value
     assert any("as 1cycle's max_lr" in s.value for s in at.success)
 
 
@@ -60,8 +65,9 @@ def test_schedules_train_live_with_the_learning_rate_above_the_loss():
 
 
 def test_the_chapter_preset_and_a_bad_link_value():
-    at = open_page(PAGE, epochs="500")
+    at = open_page(PAGE, epochs="500", optimizer="adam", lr="0.1", schedules="cosine")
     assert any("epochs must be 1..100" in w.value for w in at.warning) and not at.exception
+    assert at.selectbox(key="schedules.optimizer").value == "adam" and at.select_slider(key="schedules.lr").value == 0.1
     at.button(key="sch_chapter_btn").click().run()
-    assert at.multiselect(key="sch_train").value == list(S.CHAPTER)
-    assert at.selectbox(key="sch_opt").value == "sgd" and at.select_slider(key="sch_lr").value == 0.05
+    assert at.multiselect(key="schedules.schedules").value == list(CHAPTER)
+    assert at.selectbox(key="schedules.optimizer").value == "sgd" and at.select_slider(key="schedules.lr").value == 0.05

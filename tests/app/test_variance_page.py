@@ -1,12 +1,16 @@
 """The Initialization-variance page driven by AppTest."""
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import charts_by_title, open_page
+from tests.app.helpers import charts_by_title, open_page, settle
+
 PAGE = "app_pages/variance.py"
 
 
 def page(**params) -> AppTest:
-    return open_page(PAGE, **params)
+    """The page with the measurement it starts by itself finished and drawn."""
+    at = open_page(PAGE, **params)
+    settle(at, "variance_job")
+    return at
 
 
 def test_renders_every_chart_and_a_summary_per_pair():
@@ -22,17 +26,19 @@ def test_renders_every_chart_and_a_summary_per_pair():
 def test_moving_the_depth_slider_changes_the_data():
     at = page(depth="10", seeds="1")
     before = charts_by_title(at)["Forward: spread of activations"]["spread"]
-    at.slider(key="var_depth").set_value(30).run()
+    at.slider(key="variance.depth").set_value(30).run()
+    settle(at, "variance_job")  # a new depth, a new measurement
     after = charts_by_title(at)["Forward: spread of activations"]["spread"]
     assert before.layer.max() == 10 and after.layer.max() == 30
 
 
 def test_applying_a_preset_sets_the_widgets():
     at = page(seeds="1")
-    at.selectbox(key="var_preset").set_value("ReLU: Glorot against He").run()
-    at.button(key="var_apply").click().run()
-    assert at.multiselect(key="var_acts").value == ["relu"]
-    assert at.multiselect(key="var_inits").value == ["glorot_normal", "he_normal"]
+    at.selectbox(key="variance.preset").set_value("ReLU: Glorot against He").run()
+    at.button(key="variance.apply").click().run()
+    assert at.multiselect(key="variance.activations").value == ["relu"]
+    assert at.multiselect(key="variance.inits").value == ["glorot_normal", "he_normal"]
+    settle(at, "variance_job")
     spread = charts_by_title(at)["Forward: spread of activations"]["spread"]
     assert set(spread.combo) == {"ReLU + Glorot normal", "ReLU + He normal"}
 
@@ -42,12 +48,13 @@ def test_bad_url_values_are_ignored_with_a_message():
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "depth must be 1..100" in text and "swishy" in text
-    assert at.slider(key="var_depth").value == 50
+    assert at.slider(key="variance.depth").value == 50
+    assert charts_by_title(at)["Forward: spread of activations"]["spread"].layer.max() == 50
 
 
 def test_train_it_runs_the_pairs_live():
     at = page(depth="4", seeds="1", activations="relu", inits="he_normal,naive")
-    at.slider(key="var_epochs").set_value(2).run()
+    at.slider(key="variance.train_epochs").set_value(2).run()
     at.button(key="variance_train_job_run").click().run()
     job = at.session_state["variance_train_job"]
     assert job.wait(120) and job.status == "done"

@@ -2,13 +2,28 @@
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from core import labs
 
 pytestmark = pytest.mark.e2e
 
-PAGES = {"/": "Training dynamics", "/vanishing": "Vanishing and exploding gradients",
-         "/variance": "Initialization variance", "/race": "Optimizer race", "/activations": "Activation functions",
-         "/schedules": "Learning-rate schedules", "/dropout": "Dropout and uncertainty"}
+HOME = "Training dynamics"
+HEADINGS = {  # lab name -> its page's st.title; every lab in the registry needs one
+    "activations": "Activation functions", "variance": "Initialization variance",
+    "vanishing": "Vanishing and exploding gradients", "optimizer_race": "Optimizer race",
+    "schedules": "Learning-rate schedules", "dropout": "Dropout and uncertainty",
+}
 TIMEOUT_MS = 60_000
+FRESH = '[data-testid="stElementContainer"]:not([data-stale="true"])'  # not a leftover of the previous run
+
+
+def _url(app_url: str, lab: str, query: str = "") -> str:
+    return f"{app_url}/{labs.get(lab).url_path}" + (f"?{query}" if query else "")
+
+
+def _heading(page, lab: str):
+    return page.get_by_role("heading", name=HEADINGS[lab])
 
 
 def _no_exception(page) -> None:
@@ -16,10 +31,17 @@ def _no_exception(page) -> None:
         '[data-testid="stException"]').first.inner_text()
 
 
-@pytest.mark.parametrize("path,title", PAGES.items())
-def test_every_page_opens_without_an_exception(page, app_url, path, title):
-    page.goto(app_url + path)
-    page.get_by_role("heading", name=title).wait_for(timeout=TIMEOUT_MS)
+def test_every_lab_in_the_registry_has_an_expected_heading():
+    assert set(HEADINGS) == set(labs.names()), (
+        f"HEADINGS must name every lab's page title: missing {sorted(set(labs.names()) - set(HEADINGS))}, "
+        f"stale {sorted(set(HEADINGS) - set(labs.names()))}")
+
+
+@pytest.mark.parametrize("lab", [None, *labs.all_labs()], ids=lambda lab: "home" if lab is None else lab.name)
+def test_every_page_opens_without_an_exception(page, app_url, lab):
+    assert lab is None or lab.name in HEADINGS, f"no expected heading for lab {lab.name!r}: add it to HEADINGS"
+    page.goto(app_url + "/" + ("" if lab is None else lab.url_path))
+    page.get_by_role("heading", name=HOME if lab is None else HEADINGS[lab.name]).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)  # let late elements render
     _no_exception(page)
 
@@ -29,12 +51,22 @@ def _reports(page) -> int:
     return int(text.split()[0])
 
 
+def _button(page, name: str, index: int = 0, count: int = 1):
+    """Button `name` (the `index`th of the `count` the page draws), once Streamlit's rerun has
+    settled: while a rerun is drawn, a stale copy of a button can linger beside the new one, and a
+    plain lookup then finds two."""
+    page.wait_for_function(
+        "([fresh, name, count]) => [...document.querySelectorAll(fresh + ' button')]"
+        ".filter(b => b.innerText.trim() === name).length === count", arg=[FRESH, name, count], timeout=TIMEOUT_MS)
+    return page.locator(FRESH).get_by_role("button", name=name, exact=True).nth(index)
+
+
 def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: bool = False) -> None:
     """Press `button`, see a chart appear and the report count grow, then Stop (a short run
     may have finished by then when `may_finish`)."""
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     before = charts.count()
-    page.get_by_role("button", name=button, exact=True).click()
+    _button(page, button).click()
     page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
     first = _reports(page)
     page.wait_for_function(
@@ -45,32 +77,39 @@ def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: boo
     page.wait_for_function(
         f"() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= "
         f"{max(min_charts, before + 1)}", timeout=TIMEOUT_MS)
-    stop = page.get_by_role("button", name="Stop", exact=True)
+    stop = _button(page, "Stop")
     if may_finish and stop.is_disabled():
         page.get_by_text("Finished.").wait_for(timeout=10_000)
     else:
-        stop.click()
+        try:
+            stop.click(timeout=10_000)
+        except PlaywrightTimeout:
+            if not may_finish:
+                raise
+            # the run finished between the look and the click, and disabled Stop
         page.get_by_text(re.compile("Stopped.|Finished." if may_finish else "Stopped.")).wait_for(timeout=10_000)
     _no_exception(page)
 
 
 def test_vanishing_run_draws_charts_that_grow_and_stop_ends_it(page, app_url):
-    page.goto(app_url + "/vanishing?depth=20&epochs=100&runs=sigmoid-glorot,relu-he")
-    page.get_by_role("heading", name=PAGES["/vanishing"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "vanishing", "depth=20&epochs=100&runs=sigmoid-glorot,relu-he"))
+    _heading(page, "vanishing").wait_for(timeout=TIMEOUT_MS)
     _press_and_watch_it_grow(page, "Run", min_charts=3)
 
 
 def test_variance_measures_at_once_and_trains_live(page, app_url):
-    page.goto(app_url + "/variance?depth=20&seeds=1")
-    page.get_by_role("heading", name=PAGES["/variance"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "variance", "depth=20&seeds=1"))
+    _heading(page, "variance").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Histograms of activations").first.wait_for(timeout=TIMEOUT_MS)
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 5
+    # Vega mounts a chart a moment after the text drawn with it
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length === 5",
+                           timeout=TIMEOUT_MS)
     _press_and_watch_it_grow(page, "Train", min_charts=6, may_finish=True)
 
 
 def test_activations_draws_at_once_and_dying_relu_grows_live(page, app_url):
-    page.goto(app_url + "/activations?depth=6&epochs=100&activations=relu,leaky_relu")
-    page.get_by_role("heading", name=PAGES["/activations"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "activations", "depth=6&epochs=100&activations=relu,leaky_relu"))
+    _heading(page, "activations").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("heading", name="Dying ReLU").wait_for(timeout=TIMEOUT_MS)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     charts.nth(2).wait_for(timeout=TIMEOUT_MS)
@@ -79,25 +118,25 @@ def test_activations_draws_at_once_and_dying_relu_grows_live(page, app_url):
 
 
 def test_race_curves_grow_live(page, app_url):
-    page.goto(app_url + "/race?optimizers=sgd,momentum,adam&seeds=2&epochs=100&depth=3")
-    page.get_by_role("heading", name=PAGES["/race"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "optimizer_race", "optimizers=sgd,momentum,adam&seeds=2&epochs=100&depth=3"))
+    _heading(page, "optimizer_race").wait_for(timeout=TIMEOUT_MS)
     _press_and_watch_it_grow(page, "Race", min_charts=1)
 
 
 def test_schedules_range_test_then_training_grows_live(page, app_url):
-    page.goto(app_url + "/schedules?schedules=constant,onecycle,plateau&epochs=100&depth=2")
-    page.get_by_role("heading", name=PAGES["/schedules"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "schedules", "schedules=constant,onecycle,plateau&epochs=100&depth=2"))
+    _heading(page, "schedules").wait_for(timeout=TIMEOUT_MS)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     charts.first.wait_for(timeout=TIMEOUT_MS)
     assert charts.count() == 1  # the preview, drawn at once
-    page.get_by_role("button", name="Range test", exact=True).click()
+    _button(page, "Range test").click()
     page.get_by_text(re.compile(r"learning rates tried")).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2",
                            timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Use it as the rate").first.click()
     page.get_by_text(re.compile(r"Using .* as the fixed rate from the range test")).wait_for(timeout=TIMEOUT_MS)
     _no_exception(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    _button(page, "Train").click()
     counts = page.get_by_text(re.compile(r"\d+ reports so far"))
     page.wait_for_function("() => (document.body.innerText.match(/[0-9]+ reports so far/g) || []).length >= 2",
                            timeout=TIMEOUT_MS)
@@ -108,16 +147,16 @@ def test_schedules_range_test_then_training_grows_live(page, app_url):
     # preview, range test, rate above loss (Vega mounts a chart a moment after the text drawn with it)
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 3",
                            timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Stop", exact=True).nth(1).click()
+    _button(page, "Stop", index=1, count=2).click()  # the training's, below the range test's
     page.get_by_text("Stopped.").wait_for(timeout=10_000)
     _no_exception(page)
 
 
 def test_dropout_trains_then_opens_the_mc_view(page, app_url):
-    page.goto(app_url + "/dropout?rates=0,0.5&epochs=100&width=128")
-    page.get_by_role("heading", name=PAGES["/dropout"]).wait_for(timeout=TIMEOUT_MS)
+    page.goto(_url(app_url, "dropout", "rates=0,0.5&epochs=100&width=128"))
+    _heading(page, "dropout").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Train first").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Train", exact=True).click()
+    _button(page, "Train").click()
     page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Finished.").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text(f"{2 * 101} reports so far").wait_for(timeout=TIMEOUT_MS)  # two networks, epochs 0..100

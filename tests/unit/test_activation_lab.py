@@ -5,10 +5,12 @@ import math
 import pytest
 import torch
 
-from core import activation_shapes as S
-from core import activations, experiments, frames
+from core import activations, frames, labs
 from core.__main__ import main
-from core.experiments import activations as lab
+from core.labs.activations import shapes as S
+from core.labs.activations import tables
+from core.labs.activations.config import Config
+from core.labs.activations.run import run
 
 SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772  # Klambauer et al.'s constants
 
@@ -98,13 +100,51 @@ def test_depth_products_are_seeded():
     assert a.equals(S.depth_products(["tanh"], None, sigma=2.0))
 
 
-def test_readout_equals_the_autograd_derivative():
+def _sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def _softplus(z):
+    return math.log1p(math.exp(z))
+
+
+def _phi(z):  # the standard normal's density and distribution function
+    return math.exp(-z * z / 2) / math.sqrt(2 * math.pi), (1 + math.erf(z / math.sqrt(2))) / 2
+
+
+# f(z) and f'(z) by hand, for z away from 0, with each activation's parameters (defaults as in the registry)
+CLOSED_FORMS = {
+    "sigmoid": lambda z: (_sigmoid(z), _sigmoid(z) * (1 - _sigmoid(z))),
+    "tanh": lambda z: (math.tanh(z), 1 - math.tanh(z) ** 2),
+    "relu": lambda z: (max(z, 0.0), 1.0 if z > 0 else 0.0),
+    "leaky_relu": lambda z, alpha=0.01: (z if z > 0 else alpha * z, 1.0 if z > 0 else alpha),
+    "elu": lambda z, alpha=1.0: (z, 1.0) if z > 0 else (alpha * math.expm1(z), alpha * math.exp(z)),
+    "selu": lambda z: (SELU_LAMBDA * z, SELU_LAMBDA) if z > 0 else (
+        SELU_LAMBDA * SELU_ALPHA * math.expm1(z), SELU_LAMBDA * SELU_ALPHA * math.exp(z)),
+    "gelu": lambda z: (z * _phi(z)[1], _phi(z)[1] + z * _phi(z)[0]),
+    "swish": lambda z, beta=1.0: (z * _sigmoid(beta * z),
+                                  _sigmoid(beta * z) + beta * z * _sigmoid(beta * z) * (1 - _sigmoid(beta * z))),
+    "mish": lambda z: (z * math.tanh(_softplus(z)),
+                       math.tanh(_softplus(z)) + z * (1 - math.tanh(_softplus(z)) ** 2) * _sigmoid(z)),
+    "softplus": lambda z: (_softplus(z), _sigmoid(z)),
+    "relu2": lambda z: (max(z, 0.0) ** 2, 2 * max(z, 0.0)),
+    "linear": lambda z: (z, 1.0),
+}
+
+
+@pytest.mark.parametrize("params", [None, {"leaky_relu": {"alpha": 0.2}, "elu": {"alpha": 0.5},
+                                           "swish": {"beta": 2.0}}], ids=["defaults", "own parameters"])
+def test_readout_equals_the_autograd_derivative(params):
+    """The readout's f(z) and f'(z) (autograd) against the calculus, an oracle independent of it."""
     names = activations.names()
-    for z in (-2.5, 0.3, 4.0):
-        out = S.readout(names, None, z)
+    assert set(CLOSED_FORMS) == set(names)
+    for z in (-2.5, -0.4, 0.3, 1.7, 4.0):
+        out = S.readout(names, params, z)
+        assert list(out.activation) == [S.label(n) for n in names] and (out.z == z).all()
         for name, row in zip(names, out.itertuples()):
-            f, df = activations.derivative(name, torch.tensor([z], dtype=torch.float64))
-            assert (row.f, row.df) == (f.item(), df.item())
+            f, df = CLOSED_FORMS[name](z, **(params or {}).get(name, {}))
+            assert row.f == pytest.approx(f, rel=1e-12, abs=1e-12), (name, z)
+            assert row.df == pytest.approx(df, rel=1e-12, abs=1e-12), (name, z)
 
 
 def test_sigmoid_saturates_beyond_the_exact_bound():
@@ -145,48 +185,48 @@ def test_glu_passes_half_the_value_at_a_zero():
 ])
 def test_config_limits(kw, match):
     with pytest.raises(ValueError, match=match):
-        lab.Config(**kw)
+        Config(**kw)
 
 
 def test_registered_for_the_command_line():
-    exp = experiments.get("activations")
-    assert exp.title == "Activations" and exp.config is lab.Config and exp.run is lab.run
+    lab = labs.get("activations")
+    assert lab.title == "Activations" and lab.config is Config and lab.run is run
 
 
 @pytest.fixture(scope="module")
 def dying():
     """The measured defaults (Adam at 0.01, depth 6, width 100, 10 epochs), ReLU against leaky."""
-    config = lab.Config(activations=("relu", "leaky_relu"))
-    return list(lab.run(config))
+    config = Config(activations=("relu", "leaky_relu"))
+    return list(run(config))
 
 
 def test_relu_units_die_and_leaky_ones_do_not(dying):
-    latest = lab.dead_by_layer(dying).groupby("run")["dead_grad"].mean()
+    latest = tables.dead_by_layer(dying).groupby("run")["dead_grad"].mean()
     assert latest["ReLU"] > 0.05 and latest["Leaky ReLU"] == 0.0
-    over = lab.dead_over_epochs(dying)
+    over = tables.dead_over_epochs(dying)
     relu = over[over.run == "ReLU"].set_index("epoch")["dead_grad"]
-    assert relu[0.0] < relu[float(lab.Config().epochs)]  # they die during training
+    assert relu[0.0] < relu[float(Config().epochs)]  # they die during training
 
 
 def test_relu_dead_means_never_positive(dying):
     """For ReLU a zero slope everywhere and never positive are the same thing; for leaky not."""
-    df = lab.dead_by_layer(dying)
+    df = tables.dead_by_layer(dying)
     relu = df[df.run == "ReLU"]
     assert (relu.dead_grad == relu.dead).all()
 
 
 def test_summary_reads_the_numbers(dying):
     by = frames.by_run(dying)
-    assert lab.summary(by["Leaky ReLU"]).startswith("At epoch 10, 0% of hidden units are dead;")
-    assert "validation accuracy" in lab.summary(by["ReLU"])
+    assert tables.summary(by["Leaky ReLU"]).startswith("At epoch 10, 0% of hidden units are dead;")
+    assert "validation accuracy" in tables.summary(by["ReLU"])
 
 
 def test_a_stopped_run_keeps_its_dead_counts():
     calls = iter(range(10**6))
-    records = list(lab.run(lab.Config(activations=("relu",), depth=2, width=16, epochs=50),
+    records = list(run(Config(activations=("relu",), depth=2, width=16, epochs=50),
                            stop=lambda: next(calls) > 40))
     assert records[-1]["status"] == "cancelled"
-    assert lab.dead_by_layer(records)["dead_grad"].notna().all() and not lab.dead_by_layer(records).empty
+    assert tables.dead_by_layer(records)["dead_grad"].notna().all() and not tables.dead_by_layer(records).empty
 
 
 def test_command_line_run(tmp_path):

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from core import charts, frames
+from core.labs.vanishing import charts as vanishing_charts
 
 
 def _rec(run, epoch, status="running", layers=None, **kw):
@@ -45,17 +46,17 @@ def test_specs_carry_named_datasets_and_a_fixed_definition():
 
 
 def test_zero_gradients_stay_off_the_log_profile_but_floor_the_heatmap():
-    profile = charts.grad_profile(frames.latest_layers(RECORDS), runs=["a", "b"])["datasets"]["profile"]
+    profile = vanishing_charts.grad_profile(frames.latest_layers(RECORDS), runs=["a", "b"])["datasets"]["profile"]
     assert (profile["grad_norm"] > 0).all()
-    heat = charts.grad_heatmap(frames.layers(RECORDS), runs=["a", "b"])["datasets"]["layers"]
-    assert heat["grad_norm"].min() == pytest.approx(charts.TINY)
+    heat = vanishing_charts.grad_heatmap(frames.layers(RECORDS), runs=["a", "b"])["datasets"]["layers"]
+    assert heat["grad_norm"].min() == pytest.approx(vanishing_charts.TINY)
 
 
 def test_each_run_keeps_its_colour_in_every_chart():
     runs = ["a", "b", "c"]
     specs = [charts.learning_curves(frames.curves(RECORDS), epochs=5, runs=runs)["hconcat"][0]["layer"][0],
-             charts.grad_profile(frames.latest_layers(RECORDS), runs=runs),
-             charts.saturation(frames.latest_layers(RECORDS).query("run == 'a'"), runs=runs)]
+             vanishing_charts.grad_profile(frames.latest_layers(RECORDS), runs=runs),
+             vanishing_charts.saturation(frames.latest_layers(RECORDS).query("run == 'a'"), runs=runs)]
     scales = [s["encoding"]["color"]["scale"] for s in specs]
     assert scales[0] == scales[1] and scales[0]["domain"] == runs
     assert scales[2]["domain"] == ["a"]  # only "a" has saturation data here
@@ -64,5 +65,5 @@ def test_each_run_keeps_its_colour_in_every_chart():
 
 def test_empty_inputs_give_valid_specs():
     empty = pd.DataFrame(columns=frames.LAYER_COLUMNS)
-    assert charts.saturation(empty, runs=["a"])["datasets"]["saturation"].empty
+    assert vanishing_charts.saturation(empty, runs=["a"])["datasets"]["saturation"].empty
     assert charts.learning_curves(frames.curves([]), epochs=1, runs=[])["datasets"]["diverged"].empty

@@ -1,5 +1,6 @@
-"""Headless runner: list, run with --set and --json, exit code 2 with a helpful message."""
+"""Headless runner: list, run NAME[.PART] with --set and --json, exit code 2 with a helpful message."""
 import json
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,15 @@ def test_list_prints_fields_defaults_and_limits(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "vanishing: Vanishing gradients" in out
-    assert "depth (int) = 20 [1..100]" in out and "relu-he" not in out.split("depth")[1][:10]
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("vanishing: "))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines))
+    depth = [line for line in lines[start + 1:end] if line.startswith("  depth ")]
+    assert len(depth) == 1, depth
+    match = re.fullmatch(r"  depth \((\w+)\) = (\S+) \[(\S+)\.\.(\S+)\]  (.+)", depth[0])
+    assert match, depth[0]
+    kind, default, lo, hi, help_ = match.groups()
+    assert (kind, int(default), int(lo), int(hi)) == ("int", 20, 1, 100) and help_ == "hidden layers"
 
 
 def test_run_writes_config_status_and_records(tmp_path, capsys):
@@ -29,13 +38,16 @@ def test_run_writes_config_status_and_records(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["run", "nope"], "unknown experiment 'nope'; valid names: "),
+    (["run", "nope"], "unknown lab 'nope'; valid names: "),
+    (["run", "schedules.nope", "--set", "steps=10"], "lab 'schedules' has no part 'nope'; parts: finder"),
+    (["run", "vanishing.finder"], "lab 'vanishing' has no part 'finder'; parts: none"),
+    (["run", "schedules", "--set", "steps=10"], "no field 'steps'"),  # the range test's field, not the race's
     (["run", "vanishing", "--set", "depth=500"], "depth must be 1..100"),
     (["run", "vanishing", "--set", "depth=deep"], "depth must be int"),
     (["run", "vanishing", "--set", "colour=red"], "no field 'colour'"),
     (["run", "vanishing", "--set", "optimizer=sgdd"], "optimizer must be one of: sgd"),
     (["run", "vanishing", "--set", "runs=relu/he"], "valid names"),
-    (["run", "vanishing", "--set", "depth"], "key=value"),
+    (["run", "vanishing", "--set", "depth"], "field=value"),
 ])
 def test_bad_names_and_values_exit_2_naming_what_is_valid(args, message, capsys):
     assert main(args) == 2
@@ -46,3 +58,20 @@ def test_module_entry_point():
     done = subprocess.run([sys.executable, "-m", "core", "run", "vanishing", "--set", "lr=-1"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "lr must be" in done.stderr
+
+
+def test_module_entry_point_runs_a_part(tmp_path):
+    path = tmp_path / "finder.json"
+    done = subprocess.run([sys.executable, "-m", "core", "run", "schedules.finder", "--set", "steps=10",
+                           "--json", str(path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "suggested:" in done.stdout and f"wrote {path}" in done.stdout
+    result = json.loads(path.read_text())
+    assert result["experiment"] == "schedules.finder" and result["settings"]["steps"] == "10"
+    assert result["config"]["steps"] == 10 and result["config"]["start_lr"] == 1e-5
+    (run,) = result["runs"]
+    assert run["status"] == "done"
+    points = [r for r in run["records"] if r["kind"] == "finder"]
+    lrs = [r["lr"] for r in points]
+    assert 6 <= len(points) <= 10 and lrs == sorted(lrs) and lrs[0] == pytest.approx(1e-5)
+    assert run["records"][-1]["kind"] == "result" and run["records"][-1]["suggestions"]

@@ -149,7 +149,10 @@ def test_each_worker_runs_the_thread_init_first():
     r = jobs.Runner(max_running=2, max_queue=2, thread_init=lambda: seen.append(threading.current_thread().name))
     job = r.submit(ticker(2, 0.001))
     assert job.wait(5)
-    assert sorted(seen) == ["job-worker-0", "job-worker-1"]
+    quick = r.submit(ticker(2, 0.001), lane="quick")
+    assert quick.wait(5)
+    # every lane's workers: max_running in "train", quick_running (1) in "quick"
+    assert sorted(seen) == ["job-quick-0", "job-train-0", "job-train-1"]
 
 
 def test_the_process_runner_sets_torch_threads_in_its_workers(monkeypatch):

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.models import DROPOUTS, NORMS, MLPSpec, build_mlp
+from core.models import DROPOUTS, NORMS, Dropout, MLPSpec, build_mlp, dropout_layers
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -18,7 +18,10 @@ def test_every_variant_builds_and_runs(norm, dropout):
     has = lambda cls: any(isinstance(m, cls) for m in model.modules())  # noqa: E731
     assert has(nn.BatchNorm1d) == norm.startswith("batchnorm")
     assert has(nn.LayerNorm) == (norm == "layernorm")
-    assert has(nn.AlphaDropout) == (dropout == "alpha_dropout")
+    assert not has(nn.Dropout) and not has(nn.AlphaDropout)  # our own, whose masks come from the job's generator
+    drops = dropout_layers(model)
+    assert drops == [m for m in model.modules() if isinstance(m, Dropout)]
+    assert [(d.p, d.alpha) for d in drops] == ([] if dropout == "none" else [(0.2, dropout == "alpha_dropout")] * 4)
 
 
 def test_batchnorm_before_or_after_the_activation():

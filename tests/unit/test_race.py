@@ -98,7 +98,6 @@ def test_vectorized_equals_sequential_over_20_steps(digits):
 def test_dropout_masks_differ_per_model(digits):
     spec = MLPSpec(depth=2, width=32, dropout="dropout", dropout_p=0.5)
     race = StackedMLPs(digits.input_dim, 10, spec, [Entrant("sgd", 0.05)] * 3, [0])
-    torch.manual_seed(0)
     logits = race.forward(next(_batches(digits, 1))[0])
     assert not torch.equal(logits[0], logits[1])  # same weights, different masks
     clean = race.forward(next(_batches(digits, 1))[0], training=False)
@@ -140,18 +139,19 @@ def test_final_accuracies_agree_between_the_vectorized_and_the_sequential_path(d
 
 def test_the_race_experiment_marks_divergence_and_runs_both_paths(tmp_path):
     from core.__main__ import main
-    from core.experiments import optimizer_race as R
+    from core.labs.optimizer_race.config import Config
+    from core.labs.optimizer_race.run import path, run
 
-    cfg = R.Config(optimizers=("momentum", "adam"), lr_mode="same", lr=10.0, epochs=2, depth=2, width=32, seeds=2)
-    recs = list(R.run(cfg))
+    cfg = Config(optimizers=("momentum", "adam"), lr_mode="same", lr=10.0, epochs=2, depth=2, width=32, seeds=2)
+    recs = list(run(cfg))
     ends = {r["run"]: r for r in recs if r["status"] != "running"}
     diverged = [r for r in ends.values() if r["status"] == "diverged"]
     assert diverged and all(r["entrant"] == "SGD + momentum" for r in diverged)
     assert all(r["message"].startswith("diverged at epoch") for r in diverged)
     assert ends["Adam (seed 0)"]["status"] == ends["Adam (seed 1)"]["status"] == "done"  # the others race on
     assert {r["path"] for r in recs} == {"vectorized"} and len(ends) == 4
-    assert R.path(R.Config(norm="batchnorm_before")) == "sequential"
-    seq = list(R.run(R.Config(optimizers=("sgd",), norm="batchnorm_before", epochs=1, depth=2, width=16)))
+    assert path(Config(norm="batchnorm_before")) == "sequential"
+    seq = list(run(Config(optimizers=("sgd",), norm="batchnorm_before", epochs=1, depth=2, width=16)))
     assert seq[-1]["status"] == "done" and seq[-1]["path"] == "sequential"
     out = tmp_path / "race.json"
     assert main(["run", "optimizer_race", "--set", "optimizers=sgd,adam", "--set", "seeds=2", "--set", "epochs=1",
@@ -164,10 +164,10 @@ def test_the_race_experiment_marks_divergence_and_runs_both_paths(tmp_path):
                                       ({"optimizers": ("sgd", "sgd")}, "repeat"), ({"lr_mode": "fast"}, "lr_mode"),
                                       ({"seeds": 11}, "seeds")])
 def test_race_config_limits(kw, match):
-    from core.experiments import optimizer_race as R
+    from core.labs.optimizer_race.config import Config
 
     with pytest.raises(ValueError, match=match):
-        R.Config(**kw)
+        Config(**kw)
 
 
 @pytest.mark.parametrize("name", [n for n in optim.names() if not optim.get(n).needs_hessian])

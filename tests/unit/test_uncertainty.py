@@ -8,8 +8,11 @@ from torch.testing import assert_close
 from torchmetrics.functional.classification import multiclass_calibration_error
 
 from core import data
-from core import uncertainty as U
-from core.experiments import dropout as D
+from core.jobs import Artifact
+from core.labs.dropout import analysis as A
+from core.labs.dropout import mc as U
+from core.labs.dropout.config import NOISE, TEST, Config
+from core.labs.dropout.run import run
 from core.models import MLPSpec, build_mlp
 
 KINDS = [("dropout", "relu", "he_normal"), ("alpha_dropout", "selu", "lecun_normal")]
@@ -63,8 +66,16 @@ def test_the_callers_random_state_is_left_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    U.mc_probs(model, x, 5, seed=9)
+    rng = torch.get_rng_state()
+    probs = U.mc_probs(model, x, 5, seed=9)
+    assert torch.equal(torch.get_rng_state(), rng)  # the global generator is untouched: never drawn from
     assert torch.equal(torch.rand(3), expected)
+    torch.manual_seed(456)  # the masks come from `seed` alone, whatever the global generator holds
+    assert torch.equal(U.mc_probs(model, x, 5, seed=9), probs)
+    gens = [m.generator for m in U.dropout_modules(model)]
+    assert len(gens) == 2 and all(g is not None for g in gens)
+    U.mc_probs(model, x, 5, seed=9)
+    assert all(m.generator is g for m, g in zip(U.dropout_modules(model), gens))  # the model's own are put back
 
 
 def test_passes_outside_the_limits_raise():
@@ -181,10 +192,11 @@ def test_pictures_are_sharp_uint8_images():
 # --- on a trained network -----------------------------------------------------------------------
 
 def test_mc_entropy_is_higher_for_noise_than_for_clean_test_digits():
-    config = D.Config(rates=(0.5,), seed=0)  # the lab's defaults otherwise: 200 digits, 60 epochs
-    (rec,) = D.models(list(D.run(config))).values()
-    an = D.analyse(config, rec, 50)
+    config = Config(rates=(0.5,), seed=0)  # the lab's defaults otherwise: 200 digits, 60 epochs
+    (weights,) = [a for a in run(config) if isinstance(a, Artifact)]
+    assert weights.name == "weights/dropout 0.5"
+    an = A.analyse(config, "dropout 0.5", weights.value, 50)
     means = an.table.groupby("source")[["entropy", "mutual_info"]].mean()
-    assert means.loc[D.NOISE, "entropy"] > 1.5 * means.loc[D.TEST, "entropy"]
-    assert means.loc[D.NOISE, "mutual_info"] > 1.5 * means.loc[D.TEST, "mutual_info"]
+    assert means.loc[NOISE, "entropy"] > 1.5 * means.loc[TEST, "entropy"]
+    assert means.loc[NOISE, "mutual_info"] > 1.5 * means.loc[TEST, "mutual_info"]
     assert an.has_dropout and an.accuracy["MC dropout"] > 0.8

@@ -4,14 +4,17 @@ import dataclasses
 import pytest
 
 from core import frames
-from core.experiments import vanishing
+from core.frames import pow10
+from core.labs.vanishing.config import PRESETS, Config, parse_run
+from core.labs.vanishing.run import run
+from core.labs.vanishing.tables import verdict
 
 
 @pytest.fixture(scope="module")
 def measured():
     """One epoch of every preset the issue makes a claim about, plus sigmoid + PyTorch default."""
     runs = ("sigmoid-glorot", "sigmoid/default", "relu-he", "selu-lecun", "relu-naive", "tanh-naive")
-    records = list(vanishing.run(vanishing.Config(runs=runs, epochs=1)))
+    records = list(run(Config(runs=runs, epochs=1)))
     return frames.by_run(records)
 
 
@@ -41,25 +44,25 @@ def test_tanh_with_naive_init_explodes_toward_the_input(measured):
 
 
 def test_verdicts_come_from_the_numbers(measured):
-    assert "10⁻¹² of the gradient of layer 20: vanishing" in vanishing.verdict(measured["sigmoid + Glorot"])
-    assert "no vanishing or exploding" in vanishing.verdict(measured["ReLU + He"])
-    assert vanishing.verdict(measured["ReLU + N(0,1)"]).startswith("diverged at epoch 1")
-    assert "exploding toward the input" in vanishing.verdict(measured["tanh + N(0,1)"])
+    assert "10⁻¹² of the gradient of layer 20: vanishing" in verdict(measured["sigmoid + Glorot"])
+    assert "no vanishing or exploding" in verdict(measured["ReLU + He"])
+    assert verdict(measured["ReLU + N(0,1)"]).startswith("diverged at epoch 1")
+    assert "exploding toward the input" in verdict(measured["tanh + N(0,1)"])
     # the same numbers under another name get the same verdict: nothing is read from the label
     relabelled = [dict(r, run="anything") for r in measured["sigmoid + Glorot"]]
-    assert vanishing.verdict(relabelled) == vanishing.verdict(measured["sigmoid + Glorot"])
+    assert verdict(relabelled) == verdict(measured["sigmoid + Glorot"])
 
 
 def test_pow10_formats_superscripts():
-    assert vanishing.pow10(1.3e-12) == "10⁻¹²" and vanishing.pow10(3.4e-12) == "10⁻¹¹"  # nearest in log space
-    assert vanishing.pow10(9.7e6) == "10⁷"
+    assert pow10(1.3e-12) == "10⁻¹²" and pow10(3.4e-12) == "10⁻¹¹"  # nearest in log space
+    assert pow10(9.7e6) == "10⁷"
 
 
 @pytest.mark.parametrize("text", ["relu/he_normal/norm=batchnorm_before/clip=1/optimizer=adam/lr=0.001",
-                                  *vanishing.PRESETS])
+                                  *PRESETS])
 def test_run_specs_round_trip(text):
-    spec = vanishing.parse_run(text)
-    again = vanishing.parse_run(spec.text())
+    spec = parse_run(text)
+    again = parse_run(spec.text())
     assert dataclasses.replace(again, label=spec.label) == spec
 
 
@@ -71,13 +74,13 @@ def test_run_specs_round_trip(text):
 ])
 def test_config_limits(kw, match):
     with pytest.raises(ValueError, match=match):
-        vanishing.Config(**kw)
+        Config(**kw)
 
 
 def test_presets_repair_what_they_claim():
     """Batch norm repairs sigmoid + Glorot; clipping repairs ReLU + He under momentum at 0.05."""
     runs = ("sigmoid-glorot", "sigmoid-glorot-bn", "relu-he-momentum", "relu-he-momentum-clip")
-    by = frames.by_run(list(vanishing.run(vanishing.Config(runs=runs, epochs=10))))
+    by = frames.by_run(list(run(Config(runs=runs, epochs=10))))
     acc = {run: recs[-1]["val_acc"] or 0.0 for run, recs in by.items()}  # a diverged run learned nothing
     assert acc["sigmoid + Glorot + batch norm"] > acc["sigmoid + Glorot"] + 0.5
     assert acc["ReLU + He, momentum 0.05 + clipping"] > acc["ReLU + He, momentum 0.05"] + 0.3

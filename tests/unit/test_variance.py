@@ -5,14 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from core.experiments import variance as V
+from core.labs.variance import tables
+from core.labs.variance.config import Config
+from core.labs.variance.run import gaussian_moments, run
 
 
 @pytest.fixture(scope="module")
 def measured():
-    relu = V.Config(activations=("relu",), inits=("he_normal", "glorot_normal", "default", "naive"))
-    others = V.Config(activations=("selu", "sigmoid", "tanh"), inits=("lecun_normal", "naive"))
-    return {(r["activation"], r["init"]): r for cfg in (relu, others) for r in V.run(cfg)}
+    relu = Config(activations=("relu",), inits=("he_normal", "glorot_normal", "default", "naive"))
+    others = Config(activations=("selu", "sigmoid", "tanh"), inits=("lecun_normal", "naive"))
+    return {(r["activation"], r["init"]): r for cfg in (relu, others) for r in run(cfg)}
 
 
 def _col(rec, key):
@@ -37,7 +39,7 @@ def test_relu_glorot_and_default_shrink_it_a_millionfold(measured, initializer):
 
 def test_relu_with_naive_init_overflows(measured):
     assert np.isnan(_col(measured["relu", "naive"], "pre_ms")[-1])
-    assert "overflow" in V.summary(measured["relu", "naive"])
+    assert "overflow" in tables.summary(measured["relu", "naive"])
 
 
 def test_tanh_naive_saturates(measured):
@@ -47,7 +49,7 @@ def test_tanh_naive_saturates(measured):
 def test_sigmoid_naive_piles_up_at_0_and_1(measured):
     rec = measured["sigmoid", "naive"]
     assert np.nanmean(_col(rec, "saturated")) > 0.45  # within 0.01 of a bound (49% measured)
-    hist = V.hist_frame([rec])
+    hist = tables.hist_frame([rec])
     near = hist[(hist.bin_start < 0.05) | (hist.bin_end > 0.95)].groupby("layer")["share"].sum()
     assert (near > 0.5).all()  # most values within 0.05 of a bound, at every layer drawn
 
@@ -62,15 +64,15 @@ def test_theory_matches_the_measured_gain(measured, pair):
 
 
 def test_gaussian_moments_match_closed_forms():
-    fwd, bwd = V.gaussian_moments("relu", np.array([1.0, 4.0, math.inf]))
+    fwd, bwd = gaussian_moments("relu", np.array([1.0, 4.0, math.inf]))
     assert fwd[:2] == pytest.approx([0.5, 0.5], rel=0.03) and bwd[:2] == pytest.approx([0.5, 0.5], rel=0.03)
     assert np.isnan(fwd[2])
-    _, lin = V.gaussian_moments("linear", np.array([2.0]))
+    _, lin = gaussian_moments("linear", np.array([2.0]))
     assert lin[0] == pytest.approx(1.0)
 
 
 def test_biases_floor_the_default_mean_square_and_theory_follows():
-    (rec,) = V.run(V.Config(activations=("relu",), inits=("default",), bias=True, seeds=1))
+    (rec,) = run(Config(activations=("relu",), inits=("default",), bias=True, seeds=1))
     ms = _col(rec, "pre_ms")
     assert ms[-1] / ms[0] > 1e-3  # Var(b) = 1/(3·fan_in) keeps it up
     rows = [r for r in rec["layers"] if r.get("forward_gain")]
@@ -78,9 +80,9 @@ def test_biases_floor_the_default_mean_square_and_theory_follows():
 
 
 def test_histograms_at_the_chosen_layers_sum_to_one():
-    (rec,) = V.run(V.Config(activations=("tanh",), inits=("glorot_uniform",), depth=12,
+    (rec,) = run(Config(activations=("tanh",), inits=("glorot_uniform",), depth=12,
                             hist_layers=("1", "12", "40"), seeds=1))
-    hist = V.hist_frame([rec])
+    hist = tables.hist_frame([rec])
     assert sorted(hist.layer.unique()) == [1, 12]  # 40 is deeper than the net
     assert hist.groupby("layer")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
 
@@ -93,4 +95,4 @@ def test_histograms_at_the_chosen_layers_sum_to_one():
 ])
 def test_config_limits(kw, match):
     with pytest.raises(ValueError, match=match):
-        V.Config(**kw)
+        Config(**kw)
