@@ -20,7 +20,7 @@ from core.registry import Registry
 TORCH = "torch.optim"
 EXTRA = "pytorch-optimizer"
 # constructor arguments `build` sets itself, so never overrides
-_SET_BY_BUILD = frozenset({"params", "lr", "weight_decay", "foreach", "fused"})
+_SET_BY_BUILD = frozenset({"params", "lr", "weight_decay", "foreach", "fused", "generator"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ class GenSophiaH(SophiaH):
         super().__init__(params, *args, **kwargs)
         self.generator = generator
 
+    # SophiaH's own arguments and `generator`, so that build() and settable() read them like any other's
+    __init__.__signature__ = inspect.Signature([
+        *(p for p in inspect.signature(SophiaH.__init__).parameters.values() if p.kind is not p.VAR_KEYWORD),
+        inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None)])
+
     @torch.no_grad()
     def compute_hutchinson_hessian(self, param_groups: list, state: dict, num_samples: int = 1, alpha: float = 1.0,
                                    distribution: str = "gaussian") -> None:
@@ -122,12 +127,14 @@ def names() -> list[str]:
 
 
 @functools.cache
-def _constructor_args(cls: type) -> tuple[str, ...]:
-    if cls is GenSophiaH:  # its own __init__ forwards the rest to SophiaH's
-        cls = SophiaH
-    params = inspect.signature(cls.__init__).parameters.values()
+def _init_params(cls: type) -> tuple[str, ...]:
+    """The named arguments of cls's constructor, as its signature declares them."""
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(p.name for p in params if p.kind in kinds and p.name not in _SET_BY_BUILD | {"self"})
+    return tuple(p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind in kinds)
+
+
+def _constructor_args(cls: type) -> tuple[str, ...]:
+    return tuple(n for n in _init_params(cls) if n not in _SET_BY_BUILD | {"self"})
 
 
 def settable(name: str) -> list[str]:
@@ -154,7 +161,7 @@ def build(name: str, params: Iterable[torch.Tensor] | Iterable[dict], *, lr: flo
                          f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
     kwargs = {**spec.hyper, **spec.editable, **overrides, "lr": spec.usual_lr if lr is None else lr,
               "weight_decay": spec.weight_decay if weight_decay is None else weight_decay}
-    if spec.cls is GenSophiaH:
+    if "generator" in _init_params(spec.cls):  # an optimizer that draws random numbers takes ours
         kwargs["generator"] = generator
     params = list(params)
     if spec.fused:
