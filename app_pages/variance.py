@@ -106,7 +106,6 @@ def train_it(config) -> None:
     train_config, train_problem = form.build(TrainIt)
     if len(config.pairs()) > MAX_RUNS:
         st.caption(f"The first {MAX_RUNS} pairs are trained.")
-    form.sync()
     panel.controls(panel.starter(LAB.parts["train"].run, train_config) if train_config else None, label="Train",
                    disabled_reason=train_problem)
     panel.show(draw, empty="Press **Train** for a short training of every pair above.",
@@ -114,9 +113,9 @@ def train_it(config) -> None:
 
 
 config, problem = settings()
-form.sync()
 if config is not None:
     records = measurement(config)
     if records is not None:
         what_it_measured(records)
     train_it(config)
+form.sync()

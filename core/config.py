@@ -67,9 +67,9 @@ def options(c: Choices) -> list[str] | None:
     return list(c() if callable(c) else c)
 
 
-def labeller(cls: type, name: str) -> Callable[[Any], str]:
-    """How a value (or an item) of field `name` is shown: fmt, a registry's labels, or the text."""
-    meta = spec(cls, name).metadata
+def labeller(f: dataclasses.Field) -> Callable[[Any], str]:
+    """How a value (or an item) of field `f` is shown: fmt, a registry's labels, or the text."""
+    meta = f.metadata
     if meta.get("fmt") is not None:
         return meta["fmt"]
     registry = meta.get("choices") if isinstance(meta.get("choices"), Registry) else meta.get("items")

@@ -29,7 +29,6 @@ TERMINAL = ("done", "diverged", "failed", "cancelled")
 DRAIN_SECONDS = 1.0  # after Stop, how long a job may still hand over its closing records
 MAX_JOBS_ENV, MAX_QUEUE_ENV = "DYNAMICS_MAX_JOBS", "DYNAMICS_MAX_QUEUE"
 ARTIFACT_MB_ENV = "DYNAMICS_ARTIFACT_MB"
-LANES = ("train", "quick")
 log = logging.getLogger(__name__)
 
 
@@ -343,7 +342,6 @@ def runner() -> Runner:
             _default = Runner(default_limit(), int(os.environ.get(MAX_QUEUE_ENV, "16")),
                               thread_init=configure_threads,
                               artifact_bytes=int(float(os.environ.get(ARTIFACT_MB_ENV, "512")) * 2**20))
-
         return _default
 
 

@@ -161,7 +161,7 @@ class Form:
         meta, k, box = f.metadata, self.key(name), container or st
         text = label or C.label(f)
         kwargs.setdefault("help", meta.get("help"))
-        fmt = fmt or C.labeller(self._owner(name), name)
+        fmt = fmt or C.labeller(f)
         hint, kind, lo, hi = meta.get("widget"), C.kind(f), meta.get("lo"), meta.get("hi")
         if bounds is not None:
             lo, hi = bounds
@@ -196,12 +196,6 @@ class Form:
                              **({"format": "%g"} if kind is float else {}), **kwargs)
         else:
             box.text_input(text, key=k, **kwargs)
-        return self.value(name)
-
-    def custom(self, name: str, draw: Callable[[Any], Any]) -> Any:
-        """A setting the page draws itself with widgets of its own: `draw(current)` returns the
-        new value, kept here (no widget has this key, so it is never dropped)."""
-        st.session_state[self.key(name)] = _widget_value(draw(self.value(name)))
         return self.value(name)
 
     def item_settings(self, name: str, items: list[str], defaults: Callable[[str], dict[str, Any]],
@@ -263,9 +257,6 @@ class Form:
             opts.append(st.session_state[k])  # from a link: the run will say it is not available here
         st.selectbox("Device", opts, key=k, format_func=lambda d: auto if d == "auto" else d,
                      help=self.fields["device"].metadata["help"])
-
-    def _owner(self, name: str) -> type:
-        return next(cls for cls in self.lab.classes() if name in {f.name for f in dataclasses.fields(cls)})
 
 
 def _widget_value(v: Any) -> Any:

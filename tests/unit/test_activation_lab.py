@@ -3,7 +3,6 @@ import json
 import math
 
 import pytest
-import torch
 
 from core import activations, frames, labs
 from core.__main__ import main

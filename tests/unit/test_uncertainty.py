@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 from torchmetrics.functional.classification import multiclass_calibration_error
 
-from core import data
+from core import data, models
 from core.jobs import Artifact
 from core.labs.dropout import analysis as A
 from core.labs.dropout import mc as U
@@ -72,10 +72,10 @@ def test_the_callers_random_state_is_left_alone():
     assert torch.equal(torch.rand(3), expected)
     torch.manual_seed(456)  # the masks come from `seed` alone, whatever the global generator holds
     assert torch.equal(U.mc_probs(model, x, 5, seed=9), probs)
-    gens = [m.generator for m in U.dropout_modules(model)]
+    gens = [m.generator for m in models.dropout_layers(model)]
     assert len(gens) == 2 and all(g is not None for g in gens)
     U.mc_probs(model, x, 5, seed=9)
-    assert all(m.generator is g for m, g in zip(U.dropout_modules(model), gens))  # the model's own are put back
+    assert all(m.generator is g for m, g in zip(models.dropout_layers(model), gens))  # the model's own are put back
 
 
 def test_passes_outside_the_limits_raise():

@@ -15,7 +15,7 @@ from core.jobs import Artifact
 from core.labs.base import Stop, never
 from core.labs.dropout import mc as U
 from core.labs.dropout.config import NOISE, SHUFFLED, TEST, Config, image_sets
-from core.models import MLP, MLPSpec, build_mlp
+from core.models import MLP, MLPSpec, build_mlp, dropout_layers
 
 MAX_TEST = 1000  # test images analysed (all of digits' 360)
 OOD_IMAGES = 100  # images per out-of-distribution source
@@ -93,7 +93,7 @@ def run_analysis(config: Config, run: str, weights: dict, passes: int, stop: Sto
                "status": "running"}
     det, s, y = test
     yield Artifact("analysis", Analysis(
-        run, passes, bool(U.dropout_modules(model)), loaded.image_shape, loaded.scale, loaded.class_names, **out,
+        run, passes, bool(dropout_layers(model)), loaded.image_shape, loaded.scale, loaded.class_names, **out,
         table=pd.concat(rows, ignore_index=True),
         ranked={"entropy": U.most_uncertain(s.entropy, GALLERY),
                 "mutual_info": U.most_uncertain(s.mutual_info, GALLERY),

@@ -25,10 +25,6 @@ MAX_PASSES = 500
 MAX_ROWS = 65_536  # rows per forward (images × passes): bounds memory at T = 500 on large sets
 
 
-def dropout_modules(model: nn.Module) -> list[nn.Module]:
-    return models.dropout_layers(model)
-
-
 @contextlib.contextmanager
 def _dropout_on(model: nn.Module, device: torch.device, seed: int) -> Iterator[None]:
     """Eval mode with only the dropout layers in train mode, their masks drawn from a generator

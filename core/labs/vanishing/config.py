@@ -81,7 +81,7 @@ class Config(Fit, Shape, Shared):
     runs: tuple = param(("sigmoid-glorot", "tanh-naive", "relu-naive", "relu-he"),
                         "configurations side by side: preset keys or "
                         "activation/init[/norm=..][/clip=..][/optimizer=..][/lr=..]",
-                        label="Configurations (side by side)", lo=1, hi=MAX_RUNS, widget="custom",
+                        label="Configurations (side by side)", lo=1, hi=MAX_RUNS,
                         fmt=lambda text: parse_run(text).label)
     depth: int = tweak(Shape, "depth", 20)
     optimizer: str = tweak(Fit, "optimizer", help="optimizer of every configuration without its own")
