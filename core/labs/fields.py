@@ -4,9 +4,11 @@ other limits says so with `config.tweak`, keeping the meaning, label and widget 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core import activations, data, device, init, optim
 from core.config import param
+from core.models import MLPSpec
 
 LRS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
 WIDTHS = (4, 8, 16, 32, 64, 100, 128, 256, 384, 512, 1024)
@@ -45,6 +47,10 @@ class Net(Shape):
     activation: str = param("relu", "activation of every hidden layer", label="Activation",
                             choices=activations.ACTIVATIONS)
     init: str = param("he_normal", "initializer of every layer", label="Initializer", choices=init.INITS)
+
+    def spec(self, **extra: Any) -> MLPSpec:
+        """The MLP these fields describe (`extra`: more MLPSpec fields, e.g. norm)."""
+        return MLPSpec(self.depth, self.width, self.activation, init=self.init, **extra)
 
 
 @dataclass(frozen=True)

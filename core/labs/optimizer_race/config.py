@@ -55,7 +55,7 @@ class Config(Loop, Net, Shared):
         return out
 
     def spec(self) -> MLPSpec:
-        return MLPSpec(self.depth, self.width, self.activation, init=self.init, norm=self.norm)
+        return super().spec(norm=self.norm)
 
 
 def own_defaults(name: str, lr_mode: str = "usual", lr: float = 0.05) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from core.labs.base import Stop, never
 from core.labs.common import load
 from core.labs.schedules import finder
 from core.labs.schedules.config import Config, FinderConfig
-from core.models import MLPSpec, build_mlp
+from core.models import build_mlp
 from core.race import train_race
 
 
@@ -16,7 +16,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     if loaded is None:
         return
     seeds = [config.seed + i for i in range(config.seeds)]
-    yield from train_race(loaded, _spec(config), config.entrants(), seeds, epochs=config.epochs,
+    yield from train_race(loaded, config.spec(), config.entrants(), seeds, epochs=config.epochs,
                           batch_size=config.batch_size, stop=stop)
 
 
@@ -25,12 +25,8 @@ def run_finder(config: FinderConfig, stop: Stop = never) -> Iterator[dict]:
     if loaded is None:
         return
     dev = loaded.device
-    model = build_mlp(loaded.input_dim, loaded.n_classes, _spec(config), seed=config.seed, device=dev)
+    model = build_mlp(loaded.input_dim, loaded.n_classes, config.spec(), seed=config.seed, device=dev)
     spec = finder.FinderSpec(start=config.start_lr, end=config.end_lr, steps=config.steps,
                              batch_size=config.batch_size, blowup=config.blowup, smoothing=config.smoothing,
                              optimizer=config.optimizer, seed=config.seed)
     yield from finder.range_test(model, loaded, spec, stop=stop)
-
-
-def _spec(config: Config | FinderConfig) -> MLPSpec:
-    return MLPSpec(config.depth, config.width, config.activation, init=config.init)
