@@ -124,7 +124,7 @@ def draw_finder(records: list[dict], job) -> None:
         st.caption("Press **Range test**: the rate rises exponentially, one value per batch, "
                    "until the loss blows up. The weights are restored afterwards.")
         return
-    st.caption(f"{len(points)} reports so far")
+    st.caption(f"{int(points['step'].iloc[-1])} reports so far")  # steps count from 1; old points are thinned
     picks = result.get("suggestions", {})
     marks = pd.DataFrame([{"lr": v, "label": finder.LABELS[k], "text": f"{finder.LABELS[k]}: {v:.2g}",
                            "ypix": 12 + 16 * i} for i, (k, v) in enumerate(sorted(picks.items()))],

@@ -4,17 +4,52 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+
+from core.snapshots import shared
+
+MAX_POINTS = 300  # per series on screen, however long the run
+KEEP_LATEST = 60  # of those, the latest points, kept as they are
 
 CURVE_COLUMNS = ["run", "epoch", "samples", "time", "metric", "split", "value"]
 LAYER_COLUMNS = ["run", "epoch", "layer", "grad_norm", "weight_norm", "update_ratio",
                  "act_mean", "act_std", "dead", "saturated", "dead_grad"]
 
 
+def thin(df: pd.DataFrame, by: list[str], y: str, *, max_points: int = MAX_POINTS,
+         latest: int = KEEP_LATEST) -> pd.DataFrame:
+    """At most `max_points` rows per series (rows grouped by `by`, kept in their order), so a
+    chart's data stays small however long a run is: the `latest` rows as they are and, of the
+    older ones, in even buckets by position, each bucket's first row and the rows with its
+    lowest and highest `y` (a spike or a dip is never thinned away)."""
+    if df.empty or len(df) <= max_points:
+        return df
+    groups = df.groupby(by, sort=False).indices if by else {(): np.arange(len(df))}
+    if max(len(pos) for pos in groups.values()) <= max_points:
+        return df
+    values = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
+    keep = np.zeros(len(df), dtype=bool)
+    for pos in groups.values():
+        if len(pos) <= max_points:
+            keep[pos] = True
+            continue
+        old = pos[:-latest]
+        keep[pos[-latest:]] = True
+        buckets = (max_points - latest) // 3
+        bucket = np.arange(len(old)) * buckets // len(old)
+        keep[old[np.r_[0, np.flatnonzero(np.diff(bucket)) + 1]]] = True  # each bucket's first row
+        v = pd.Series(values[old])
+        for pick in (v.groupby(bucket).idxmin(), v.groupby(bucket).idxmax()):
+            keep[old[pick.dropna().astype(int).to_numpy()]] = True
+    return df[keep]
+
+
 def train_records(records: list[dict]) -> list[dict]:
     return [r for r in records if r.get("kind", "train") == "train"]
 
 
+@shared
 def by_run(records: list[dict]) -> dict[str, list[dict]]:
     """Run label -> its records, in the order runs first appear."""
     out: dict[str, list[dict]] = {}
@@ -23,9 +58,11 @@ def by_run(records: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def curves(records: list[dict], *, train_eval: bool = False) -> pd.DataFrame:
-    """Long form: one row per (record, metric, split) with a finite value. With `train_eval`, the
-    train split's figures are the ones measured in eval mode (dropout off), not the running ones."""
+@shared
+def curves(records: list[dict], *, train_eval: bool = False, max_points: int | None = MAX_POINTS) -> pd.DataFrame:
+    """Long form: one row per (record, metric, split) with a finite value, at most `max_points`
+    per series (see `thin`; None keeps every row). With `train_eval`, the train split's figures
+    are the ones measured in eval mode (dropout off), not the running ones."""
     train = "train_eval_" if train_eval else "train_"
     rows = []
     for r in train_records(records):
@@ -34,9 +71,11 @@ def curves(records: list[dict], *, train_eval: bool = False) -> pd.DataFrame:
             # at step 0 the running train figure is one batch's; the eval-mode one is the whole split
             if r.get(key) is not None and not (r["step"] == 0 and split == "train" and not train_eval):
                 rows.append([r.get("run", ""), r["epoch"], r["samples"], r["time"], metric, split, r[key]])
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    df = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    return df if max_points is None else thin(df, ["run", "metric", "split"], "value", max_points=max_points)
 
 
+@shared
 def layers(records: list[dict], *, epoch_ends_only: bool = True) -> pd.DataFrame:
     """One row per (record, layer); epoch ends only by default (the heatmap's columns)."""
     rows = []
@@ -48,6 +87,7 @@ def layers(records: list[dict], *, epoch_ends_only: bool = True) -> pd.DataFrame
     return pd.DataFrame(rows).reindex(columns=LAYER_COLUMNS)
 
 
+@shared
 def latest_layers(records: list[dict]) -> pd.DataFrame:
     """Per run, the per-layer rows of its latest record that has any."""
     rows = []
@@ -59,6 +99,7 @@ def latest_layers(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=LAYER_COLUMNS)
 
 
+@shared
 def status(records: list[dict]) -> pd.DataFrame:
     """Per run: status, message, latest epoch and validation accuracy, divergence epoch."""
     rows = []
@@ -84,6 +125,7 @@ def flat(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@shared
 def headline(records: list[dict]) -> str:
     """'run: 97.2% validation accuracy; other: diverged at epoch 1', at each run's latest report."""
     parts = []

@@ -5,13 +5,17 @@ import pandas as pd
 
 from core import frames
 from core.frames import latest_layers, layers
+from core.snapshots import shared
 
+
+@shared
 def dead_by_layer(records: list[dict]) -> pd.DataFrame:
     """Columns run, epoch, layer, dead_grad, dead: each run's latest report, hidden layers only."""
     df = latest_layers(records)
     return df.dropna(subset=["dead_grad"])[["run", "epoch", "layer", "dead_grad", "dead"]]
 
 
+@shared
 def dead_over_epochs(records: list[dict]) -> pd.DataFrame:
     """Columns run, epoch, dead_grad: the mean over hidden layers at each epoch end."""
     df = layers(records).dropna(subset=["dead_grad"])
@@ -42,6 +46,7 @@ def summary(records: list[dict]) -> str:
     return words + "."
 
 
+@shared
 def headline(records: list[dict]) -> str:
     return " ".join(f"{run}: {summary(recs)}" for run, recs in frames.by_run(records).items()) or "no result yet"
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 import pandas as pd
 
 from core import frames
+from core.snapshots import shared
 
+
+@shared
 def curves(records: list[dict]) -> pd.DataFrame:
     """Learning curves with the train split measured with dropout off, as the validation split is."""
     return frames.curves(records, train_eval=True)
 
 
+@shared
 def gaps(records: list[dict]) -> pd.DataFrame:
     """Per run and epoch end: loss gap (validation − train, nats) and accuracy gap (train − validation)."""
     rows = []
@@ -21,6 +25,7 @@ def gaps(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "epoch", "metric", "value"])
 
 
+@shared
 def summary(records: list[dict], *, ended: bool = False) -> pd.DataFrame:
     """Per run at its latest report: accuracies and losses (train with dropout off), the gap, and
     the best validation loss with its epoch. With `ended` (the job is over), a run whose last
@@ -44,6 +49,7 @@ def summary(records: list[dict], *, ended: bool = False) -> pd.DataFrame:
 # --- MC dropout on a trained network ------------------------------------------------------------
 
 
+@shared
 def headline(records: list[dict]) -> str:
     rows = summary(records)
     if rows.empty:

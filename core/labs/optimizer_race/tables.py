@@ -5,12 +5,14 @@ import pandas as pd
 
 from core import frames
 from core.labs.optimizer_race.config import BANDS, X_AXES
+from core.snapshots import shared
 
 
-
+@shared
 def curves(records: list[dict], *, x: str = "epoch", band: str = "min-max") -> pd.DataFrame:
     """Per entrant and report: mean over seeds of train loss and validation accuracy, with a band
-    (min–max or ± one std). Rows: entrant, x, metric, mean, lo, hi, seeds."""
+    (min–max or ± one std), at most a few hundred points per line (`frames.thin`).
+    Rows: entrant, x, metric, mean, lo, hi, seeds."""
     if x not in X_AXES or band not in BANDS:
         raise ValueError(f"x must be one of {list(X_AXES)} and band one of {list(BANDS)}")
     rows = [{"entrant": r["entrant"], "seed": r["seed"], "step": r["step"], "x": r[x],
@@ -26,9 +28,10 @@ def curves(records: list[dict], *, x: str = "epoch", band: str = "min-max") -> p
                 std=("value", "std"), seeds=("value", "size")).reset_index()
     if band == "std":
         out["lo"], out["hi"] = out["mean"] - out["std"].fillna(0), out["mean"] + out["std"].fillna(0)
-    return out[cols]
+    return frames.thin(out[cols], ["entrant", "metric"], "mean")
 
 
+@shared
 def leaderboard(records: list[dict], *, target: float = 0.9) -> pd.DataFrame:
     """Per entrant: status, best mean validation accuracy, final mean train loss, and the first
     epoch and number of samples at which the mean validation accuracy reached `target`. (No
@@ -58,6 +61,7 @@ def leaderboard(records: list[dict], *, target: float = 0.9) -> pd.DataFrame:
     return board.sort_values("best val accuracy", ascending=False, na_position="last") if len(board) else board
 
 
+@shared
 def divergences(records: list[dict], *, x: str = "epoch") -> pd.DataFrame:
     """Where each diverged model stopped: entrant, seed, x, message."""
     rows = [{"entrant": r["entrant"], "seed": r["seed"], "x": r[x], "message": r.get("message", "")}
@@ -65,6 +69,7 @@ def divergences(records: list[dict], *, x: str = "epoch") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["entrant", "seed", "x", "message"])
 
 
+@shared
 def headline(records: list[dict]) -> str:
     """The leaderboard's top: best mean validation accuracy per optimizer, best first."""
     board = leaderboard(records)

@@ -1,12 +1,12 @@
 """The Learning-rate-schedules lab's tables, from its records and from the schedules alone."""
 from __future__ import annotations
 
-
 import math
 
 import pandas as pd
 
 from core import data, frames, schedules
+from core.snapshots import shared
 
 
 def steps_per_epoch(dataset: str, seed: int, batch_size: int) -> int | None:
@@ -34,21 +34,25 @@ def preview(names: list[str], *, base_lr: float, epochs: int, steps_per_epoch: i
         columns=["schedule", "step", "epoch", "lr", "interval"])
 
 
+@shared
 def finder_table(records: list[dict]) -> tuple[pd.DataFrame, dict]:
-    """(points: step, lr, loss, smoothed, and both clipped for the chart; the result record,
-    {} while running). The clip keeps the blow-up at the end from flattening the curve: at
-    1.5× the first smoothed loss, or 4× the lowest, whichever is higher."""
+    """(points: step, lr, loss, smoothed, and both clipped for the chart, at most a few hundred
+    (`frames.thin`); the result record, {} while running). The clip keeps the blow-up at the
+    end from flattening the curve: at 1.5× the first smoothed loss, or 4× the lowest, whichever
+    is higher."""
     points = pd.DataFrame([r for r in records if r.get("kind") == "finder"],
                           columns=["step", "lr", "loss", "smoothed"])
     result = next((r for r in reversed(records) if r.get("kind") == "result"), {})
     cap = max(1.5 * points["smoothed"].iloc[0], 4 * points["smoothed"].min()) if len(points) else 0.0
     points["loss_shown"], points["smoothed_shown"] = points["loss"].clip(upper=cap), points["smoothed"].clip(upper=cap)
-    return points, result
+    return frames.thin(points, [], "loss"), result
 
 
+@shared
 def race_curves(records: list[dict], *, x: str = "epoch") -> pd.DataFrame:
     """Per schedule and report, the mean over seeds of lr, train loss and validation loss.
-    Rows: schedule, x, metric ("learning rate", "train loss", "validation loss"), value."""
+    Rows: schedule, x, metric ("learning rate", "train loss", "validation loss"), value; at
+    most a few hundred per line (`frames.thin`)."""
     rows = [{"schedule": r["entrant"], "step": r["step"], "x": r[x], "learning rate": r.get("lr"),
              "train loss": r.get("train_loss"), "validation loss": r.get("val_loss")}
             for r in records if r.get("kind") == "train" and "entrant" in r]
@@ -56,9 +60,10 @@ def race_curves(records: list[dict], *, x: str = "epoch") -> pd.DataFrame:
         return pd.DataFrame(columns=["schedule", "x", "metric", "value"])
     long = pd.DataFrame(rows).melt(id_vars=["schedule", "step", "x"], var_name="metric").dropna(subset=["value"])
     out = long.groupby(["schedule", "metric", "step"]).agg(x=("x", "mean"), value=("value", "mean")).reset_index()
-    return out[["schedule", "x", "metric", "value"]]
+    return frames.thin(out[["schedule", "x", "metric", "value"]], ["schedule", "metric"], "value")
 
 
+@shared
 def scoreboard(records: list[dict]) -> pd.DataFrame:
     """Per schedule: status, best and final mean validation accuracy, final mean validation
     loss and learning rate."""
@@ -80,6 +85,7 @@ def scoreboard(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("best val accuracy", ascending=False, na_position="last")
 
 
+@shared
 def headline(records: list[dict]) -> str:
     board = scoreboard(records)
     if board.empty:

@@ -5,6 +5,8 @@ import pandas as pd
 
 from core import frames
 from core.frames import pow10
+from core.snapshots import shared
+
 
 def _ratio_words(layers: list[dict], depth: int) -> str | None:
     grads = {row["layer"]: row.get("grad_norm") for row in layers}
@@ -46,6 +48,7 @@ def verdict(records: list[dict]) -> str:
     return " ".join(parts) or "measuring..."
 
 
+@shared
 def headline(records: list[dict]) -> str:
     """Per configuration: where it ended (validation accuracy, or where it diverged)."""
     return frames.headline(records)

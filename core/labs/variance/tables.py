@@ -5,13 +5,17 @@ import numpy as np
 import pandas as pd
 
 from core.frames import pow10
+from core.snapshots import shared
 from core.train import SATURATION_EPS
 
+
+@shared
 def layer_frame(records: list[dict]) -> pd.DataFrame:
     rows = [{"combo": r["combo"], **row} for r in records if r.get("kind") == "variance" for row in r["layers"]]
     return pd.DataFrame(rows)
 
 
+@shared
 def hist_frame(records: list[dict]) -> pd.DataFrame:
     rows = [{"combo": r["combo"], **row} for r in records if r.get("kind") == "variance" for row in r["hists"]]
     return pd.DataFrame(rows, columns=["combo", "layer", "bin_start", "bin_end", "share"])
@@ -40,6 +44,7 @@ def summary(record: dict) -> str:
     return "; ".join(parts) + "."
 
 
+@shared
 def headline(records: list[dict]) -> str:
     return " ".join(f"{r['combo']}: {summary(r)}" for r in records if r.get("kind") == "variance") or "no result yet"
 
