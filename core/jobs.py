@@ -13,6 +13,7 @@ that one does not wait behind someone's minute-long training on a one-job CPU.
 from __future__ import annotations
 
 import atexit
+import gc
 import itertools
 import logging
 import os
@@ -24,11 +25,14 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from core.snapshots import Snapshot
+
 JobFn = Callable[[Callable[[], bool]], Iterator[Any]]  # fn(stop) -> records and Artifacts
 TERMINAL = ("done", "diverged", "failed", "cancelled")
 DRAIN_SECONDS = 1.0  # after Stop, how long a job may still hand over its closing records
 MAX_JOBS_ENV, MAX_QUEUE_ENV = "DYNAMICS_MAX_JOBS", "DYNAMICS_MAX_QUEUE"
 ARTIFACT_MB_ENV = "DYNAMICS_ARTIFACT_MB"
+MAX_HELD_JOBS = 64  # jobs whose artifacts are kept, however small they are
 log = logging.getLogger(__name__)
 
 
@@ -105,8 +109,15 @@ class Job:
         """1 for the next job to start, 2 behind it...; 0 when not waiting."""
         return self._runner.position(self)
 
-    def snapshot(self) -> list[dict]:
-        return list(self.records)
+    @property
+    def starts_in(self) -> float | None:
+        """Seconds until this queued job is expected to start; None when there is no estimate yet."""
+        return self._runner.starts_in(self)
+
+    def snapshot(self) -> Snapshot:
+        """The records so far, named by (job, count) so what is derived from them is shared."""
+        n = len(self.records)
+        return Snapshot(self.records[:n], (self.id, n))
 
     def artifact(self, name: str) -> Any:
         """The artifact `name`, or None (not produced, or dropped to bound memory)."""
@@ -204,6 +215,7 @@ class Runner:
         self._thread_init = thread_init  # run first in each worker (e.g. torch's per-thread settings)
         self.artifact_bytes = artifact_bytes
         self._held: OrderedDict[Job, int] = OrderedDict()  # job -> bytes of its artifacts, oldest first
+        self._durations: dict[str, deque[float]] = {}  # job label -> seconds its latest runs took
         self._closing = False
         _RUNNERS.add(self)
         self._workers = [threading.Thread(target=self._work, args=(lane,), daemon=True,
@@ -254,6 +266,36 @@ class Runner:
             except ValueError:
                 return 0
 
+    def starts_in(self, job: Job) -> float | None:
+        """Seconds until a queued `job` is expected to start (0 when it is not waiting), from the
+        running jobs' own estimates and the usual duration of each job ahead of it, as its lane's
+        slots free up; None while some job ahead has no estimate yet."""
+        with self._lock:
+            line = self._lanes[job.lane]
+            if job not in line.waiting:
+                return 0.0
+            ahead = list(itertools.islice(line.waiting, line.waiting.index(job)))
+            slots = [self._left(j) for j in line.running] + [0.0] * (line.max_running - len(line.running))
+            for j in ahead:
+                usual = self._usual(j.label, line.name)
+                if usual is None:
+                    return None
+                slots.sort()
+                slots[0] += usual  # the job ahead takes the slot that frees first
+            return None if None in slots else min(slots)
+
+    def _left(self, job: Job) -> float | None:
+        eta = job.eta
+        if eta is not None:
+            return eta
+        usual = self._usual(job.label, job.lane)
+        return None if usual is None else max(0.0, usual - (time.time() - (job.started or time.time())))
+
+    def _usual(self, label: str, lane: str) -> float | None:
+        """The median duration of the latest jobs with this label, else of any in the lane."""
+        times = self._durations.get(label) or self._durations.get(f"lane:{lane}")
+        return sorted(times)[len(times) // 2] if times else None
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             train, quick = self._lanes["train"], self._lanes["quick"]
@@ -268,7 +310,7 @@ class Runner:
             self._held[job] = self._held.get(job, 0) + nbytes
             total = sum(self._held.values())
             for old in list(self._held):
-                if total <= self.artifact_bytes:
+                if total <= self.artifact_bytes and len(self._held) <= MAX_HELD_JOBS:
                     break
                 if old is job or not old.is_terminal:
                     continue
@@ -311,10 +353,16 @@ class Runner:
             finally:
                 with self._lock:
                     line.running.discard(job)
+                    if job.status in ("done", "diverged") and job.started and job.finished:
+                        for name in (job.label, f"lane:{line.name}"):
+                            self._durations.setdefault(name, deque(maxlen=10)).append(job.finished - job.started)
                     if job.key is not None and job.status in ("failed", "cancelled"):
                         if self._by_key.get(job.key) is job:
                             del self._by_key[job.key]  # never serve a failure from the cache
                     self._trim()
+            # Streamlit's collection after every script run is off (it starved training with many
+            # sessions); a job's end is where its tensors and the pages' cycles become garbage.
+            gc.collect()
 
 
 _default: Runner | None = None

@@ -20,6 +20,7 @@ class LivePanel:
         self.name, self.verb = key, verb
         self.key = f"{key}_job"  # session-state slot holding this page's job handle
         self.config_slot = f"{key}_config"  # ...and the config that job runs
+        self.origin_slot = f"{key}_origin"  # "cached" when an identical finished run was served at once
 
     @property
     def job(self) -> jobs.Job | None:
@@ -44,8 +45,13 @@ class LivePanel:
             except jobs.QueueFull as exc:
                 st.warning(f"The server is busy: {exc}.")
                 return None
-            st.session_state[self.key] = job
+            self._hold(job)
         return job
+
+    def _hold(self, job: jobs.Job) -> None:
+        """Show `job` in this panel, remembering whether it came finished from the cache."""
+        st.session_state[self.key] = job
+        st.session_state[self.origin_slot] = "cached" if job.is_terminal else None
 
     def job_config(self, default: Any) -> Any:
         """The config of the job on show (`default` before the first run)."""
@@ -60,7 +66,7 @@ class LivePanel:
         if left.button(label, type="primary", key=f"{self.key}_run", disabled=start is None or running,
                        help=disabled_reason):
             try:
-                st.session_state[self.key] = start()
+                self._hold(start())
             except jobs.QueueFull as exc:
                 st.warning(f"The server is busy: {exc}.")
             except ValueError as exc:
@@ -83,7 +89,7 @@ class LivePanel:
         def panel() -> None:
             runs[0] += 1
             current = self.job
-            status_line(current, self.verb)
+            status_line(current, self.verb, cached=st.session_state.get(self.origin_slot) == "cached")
             records = current.snapshot() if current else []
             by = frames.by_run(records) if empty is not None or reports is not None else {}
             if empty is not None and not by:
@@ -100,12 +106,13 @@ class LivePanel:
         panel()
 
 
-def status_line(job: jobs.Job | None, verb: str = "Training") -> None:
+def status_line(job: jobs.Job | None, verb: str = "Training", *, cached: bool = False) -> None:
     if job is None:
         return
     recs = job.records
+    badge(job, cached)
     if job.status == "queued":
-        st.info(f"Waiting in line: position {job.position}. Your run starts when the ones ahead finish.")
+        st.info(queue_text(job.position, job.starts_in))
     elif job.status == "running":
         last = recs[-1] if recs else {}
         if last.get("kind") == "download":
@@ -123,6 +130,29 @@ def status_line(job: jobs.Job | None, verb: str = "Training") -> None:
         st.info("Stopped. The charts show everything measured up to the stop.")
     elif job.status == "failed":
         st.error(job.error or "The run failed.")
+
+
+def queue_text(position: int, starts_in: float | None) -> str:
+    """'Waiting in line: position 2. Your run starts in about 40 s.' (the estimate when there is one)."""
+    when = (f"in about {_duration(starts_in)}, when the runs ahead finish" if starts_in is not None else
+            "when the runs ahead finish")
+    return f"Waiting in line: position {position}. Your run starts {when}."
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{round(seconds / 60)} min"
+
+
+def badge(job: jobs.Job, cached: bool) -> None:
+    """Say when the run on show is not this visitor's alone: identical settings share one run."""
+    others = job.holders - 1
+    if cached:
+        st.caption("⚡ **Cached**: an identical run had already finished, so its results are shown at once.",
+                   help="Identical settings (every field, the seed included) give identical numbers.")
+    elif others > 0 and not job.is_terminal:
+        who = "1 other visitor" if others == 1 else f"{others} other visitors"
+        st.caption(f"👥 **Shared with {who}**: identical settings join one run instead of training it again.",
+                   help="Stop leaves it running for the others; it stops when the last one stops it.")
 
 
 def status_icon(records: list[dict]) -> str:

@@ -58,3 +58,36 @@ def test_shutdown_stops_every_job_and_worker():
     r.shutdown(timeout=3)
     assert running.status == "cancelled" and queued.status in ("queued", "cancelled")
     assert not any(w.is_alive() for w in r._workers)
+
+
+def starting(stop):
+    while not stop():
+        time.sleep(0.005)
+        yield {"progress": 0.0}
+
+
+def lasting(seconds: float):
+    def fn(stop):
+        time.sleep(seconds)
+        yield {"progress": 1.0, "status": "done"}
+    return fn
+
+
+def test_a_waiting_job_is_told_when_it_should_start():
+    r = jobs.Runner(max_running=1)
+    blocker = r.submit(starting, label="race")
+    waiting = r.submit(quick, label="race")
+    time.sleep(0.1)
+    assert waiting.position == 1 and waiting.starts_in is None  # no progress, nothing finished: no estimate
+    blocker.cancel()
+    assert waiting.wait(2) and waiting.starts_in == 0.0
+    assert r.submit(lasting(0.3), label="race").wait(5)  # the usual race now takes about 0.3 s
+
+    running = r.submit(forever, label="race")  # reports progress 0.5: its estimate is its time so far
+    first, second = r.submit(quick, label="race"), r.submit(quick, label="other")
+    time.sleep(0.3)
+    a, b = first.starts_in, second.starts_in
+    assert a is not None and 0.1 < a < 1.5, a
+    assert b is not None and abs(b - a - 0.3) < 0.2, (a, b)  # + the race's usual time; "other" uses the lane's
+    running.cancel()
+    assert first.wait(5) and second.wait(5)
