@@ -152,6 +152,7 @@ def dying_relu() -> None:
                reports="one report per epoch per activation")
 
 
+form.presets()
 shapes_and_slopes()
 gated_units()
 dying_relu()

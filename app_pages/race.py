@@ -1,9 +1,9 @@
 """Optimizer race: optimizers side by side, same start, same batches, several seeds, live."""
 import streamlit as st
 
-from core import data, optim
+from core import optim
 from core.labs.optimizer_race import charts, tables
-from core.labs.optimizer_race.config import CHAPTER, CLASSIC, View, own_defaults, parse_settings
+from core.labs.optimizer_race.config import CLASSIC, View, own_defaults, parse_settings
 from core.labs.optimizer_race.run import path
 from ui import live
 from ui.form import open_lab
@@ -17,11 +17,6 @@ form = open_lab("optimizer_race", "Optimizer race", (
 LAB = form.lab
 
 
-def chapter_preset() -> None:
-    """The textbook chapter's experiment: nine classic optimizers at 0.05 on a 3×100 ReLU He MLP."""
-    form.set(**CHAPTER, dataset="fashion-mnist" if data.is_cached("fashion-mnist") else "digits")
-
-
 def sources(names: list[str]) -> str:
     by = {}
     for n in names:
@@ -31,14 +26,12 @@ def sources(names: list[str]) -> str:
 
 def settings() -> tuple[object, str | None]:
     """The race's settings and how it is drawn; (config, None) or (None, what is wrong)."""
+    form.presets()
     with st.container(border=True):
-        top = st.columns([3, 2, 1.6, 1.8], vertical_alignment="bottom")
+        top = st.columns([3, 2, 1.6], vertical_alignment="bottom")
         opts = form.widget("optimizers", top[0], help=sources(optim.names()))
         mode = form.widget("lr_mode", top[1])
         form.widget("lr", top[2], disabled=mode == "usual")
-        top[3].button("The chapter's experiment", on_click=chapter_preset, key="race_chapter_btn",
-                      help="3×100 ReLU He MLP, batch 32, lr 0.05 for all nine classic optimizers (AdamW with the "
-                           "chapter's weight decay 1e-5), 10 epochs, on Fashion-MNIST when it is cached, else digits")
         net = st.columns(5)
         for col, name in zip(net, ("depth", "width", "activation", "init", "norm")):
             form.widget(name, col)

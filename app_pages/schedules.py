@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import optim, schedules
 from core.labs.schedules import charts, finder, tables
-from core.labs.schedules.config import CHAPTER, X_AXES, FinderConfig, View
+from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
 from ui.form import open_lab
 
@@ -168,12 +168,6 @@ def range_test() -> None:
 panel = live.LivePanel("sched")
 
 
-def chapter_preset() -> None:
-    """The chapter's comparison: SGD at 0.05 under five schedules."""
-    form.set(schedules=CHAPTER, settings=(), optimizer="sgd", lr=0.05, depth=3, width=100, activation="relu",
-             init="he_normal", batch_size=32, epochs=10)
-
-
 def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(LAB.config())
     st.dataframe(tables.scoreboard(records), hide_index=True, width="stretch", column_config={
@@ -193,11 +187,9 @@ def train() -> None:
     if st.session_state.get("schedules.used"):
         st.success(f"Using {st.session_state.pop('schedules.used')} from the range test.")
     with st.container(border=True):
-        top = st.columns([4, 1.6, 1.6], vertical_alignment="bottom")
+        top = st.columns([4, 1.6], vertical_alignment="bottom")
         chosen = form.widget("schedules", top[0])
         form.widget("seeds", top[1])
-        top[2].button("The chapter's comparison", on_click=chapter_preset, key="sch_chapter_btn",
-                      help="SGD at 0.05: constant, exponential (γ=0.9), ReduceLROnPlateau, warm-up + plateau, 1cycle")
         st.caption(f"Optimizer {optim.get(form.value('optimizer')).label} at {form.value('lr'):g}, "
                    f"{form.value('epochs')} epochs, with each schedule's settings from section 1. ReduceLROnPlateau "
                    "reads each model's validation loss at every epoch's end; 1cycle steps after every batch.")
@@ -212,6 +204,7 @@ def train() -> None:
                reports="one report per model per epoch, more on large sets")
 
 
+form.presets()
 preview()
 range_test()
 train()

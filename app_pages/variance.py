@@ -10,7 +10,7 @@ from core.config import key as config_key
 from core.labs.vanishing import tables as vanishing_tables
 from core.labs.vanishing.config import MAX_RUNS
 from core.labs.variance import charts, tables
-from core.labs.variance.config import PRESETS, TrainIt
+from core.labs.variance.config import TrainIt
 from core.labs.variance.run import training
 from ui import live
 from ui.form import open_lab
@@ -27,17 +27,10 @@ form = open_lab("variance", "Initialization variance", (
 LAB = form.lab
 
 
-def apply_preset() -> None:
-    preset = PRESETS[st.session_state["variance.preset"]]
-    form.set(activations=preset["activations"], inits=preset["inits"], depth=preset.get("depth", LAB.config().depth))
-
-
 def settings() -> tuple[object, str | None]:
     """The pairs and the nets they are measured in; (config, None) or (None, what is wrong)."""
+    form.presets()
     with st.container(border=True):
-        p1, p2 = st.columns([4, 1], vertical_alignment="bottom")
-        p1.selectbox("Preset", list(PRESETS), key="variance.preset")
-        p2.button("Apply preset", on_click=apply_preset, key="variance.apply")
         c1, c2 = st.columns(2)
         form.widget("activations", c1)
         form.widget("inits", c2)

@@ -87,6 +87,24 @@ def test_config_to_text_to_config_round_trips(lab):
             assert C.to_strings(C.from_strings(cls, text)) == text
 
 
+@pytest.mark.parametrize("lab", LABS, ids=IDS)
+def test_every_preset_sets_valid_settings(lab):
+    """Each lab offers its textbook experiments as presets; each preset's settings are settings of
+    the lab, of the types its widgets hold, and every config class accepts them."""
+    assert lab.presets, f"{lab.name} offers no preset"
+    fields = lab.fields()
+    for title, preset in lab.presets.items():
+        assert title == preset.title and preset.description and "\n" not in preset.description
+        values = preset.values()
+        assert values and set(values) <= set(fields), f"{title!r} sets what is no setting: {set(values) - set(fields)}"
+        for cls in lab.classes():
+            mine = {k: v for k, v in values.items() if k in _fields(cls)}
+            config = cls(**mine)  # validates in __post_init__
+            for name, value in mine.items():  # as given, not coerced (an int for a float is not what a widget holds)
+                assert C.format_value(fields[name], value) == C.format_value(fields[name], getattr(config, name)), (
+                    title, name)
+
+
 def _json_ready(records):
     json.dumps(records, allow_nan=True)
     for rec in records:

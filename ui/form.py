@@ -18,7 +18,7 @@ import streamlit as st
 from core import config as C
 from core import device
 from core import settings as text_settings
-from core.labs.base import Lab
+from core.labs.base import Lab, Preset
 from core.labs.fields import SHARED
 
 KEPT = "_form_kept"  # session slot: widget key -> value, surviving page switches
@@ -31,7 +31,7 @@ class Form:
         self.lab = lab
         self.fields = lab.fields()  # name -> dataclasses.Field, over every config class of the lab
         self.notices: list[str] = []
-        self._link_box: Any = None  # where the sidebar shows the link (see sync)
+        self._link_boxes: list[tuple[Any, bool]] = []  # (where the link is shown, wrapped?): see sync
         kept = st.session_state.setdefault(KEPT, {})
         for name, f in self.fields.items():
             k = self.key(name)
@@ -60,7 +60,7 @@ class Form:
         return {f.name: self.value(f.name) for f in dataclasses.fields(cls)}
 
     def set(self, **values: Any) -> None:
-        """Set settings (e.g. from a preset's button callback, before the widgets are drawn)."""
+        """Set settings (e.g. from the presets menu's callback, before the widgets are drawn)."""
         for name, v in values.items():
             st.session_state[self.key(name)] = _widget_value(v)
             st.session_state[KEPT][self.key(name)] = _widget_value(v)
@@ -136,11 +136,12 @@ class Form:
         if st.query_params.to_dict() != params:
             st.query_params.from_dict(params)
         st.session_state[URL_WRITTEN] = params
-        if self._link_box is not None:
-            self._link_box.code(self.link(), language=None, wrap_lines=False)
+        for box, wrap in self._link_boxes:
+            box.code(self.link(), language=None, wrap_lines=wrap)
         st.session_state[NOTICES] = (self.lab.name, params, tuple(self.notices))
 
     def link(self) -> str:
+        """This lab with every setting: what a person shares."""
         base = (st.context.url or "").rstrip("/")
         if base.endswith("/" + self.lab.url_path):
             base = base[: -len(self.lab.url_path) - 1]
@@ -149,6 +150,37 @@ class Form:
     def show_notices(self) -> None:
         for notice in self.notices:
             st.warning(notice)
+
+    # --- presets ------------------------------------------------------------------------------------
+    def presets(self) -> str | None:
+        """The lab's presets menu with the chosen one's description, and the lab's full link to copy
+        beside it, where it is seen without opening the sidebar. Returns the preset on show.
+        A preset stays chosen while the settings are still its own; changing one clears it."""
+        key = f"{self.lab.name}/preset"  # '/' keeps it apart from every setting's key
+        chosen = st.session_state.get(key)
+        if chosen not in self.lab.presets or not self._still(self.lab.presets[chosen]):
+            st.session_state[key] = None
+        menu, link = st.columns([5, 1], vertical_alignment="bottom")
+        title = menu.selectbox("Presets", list(self.lab.presets), key=key, index=None,
+                               placeholder="Choose a preset…", on_change=self._apply_preset, args=(key,),
+                               help="The experiments this lab reproduces: choosing one sets its settings.")
+        with link.popover("Copy link", icon=":material/link:", width="stretch"):
+            st.caption("This lab with every setting, to share or come back to:")
+            self._link_boxes.append((st.empty(), True))  # filled by sync, once every widget has its value
+        if title is not None:
+            st.caption(self.lab.presets[title].description)
+        return title
+
+    def _apply_preset(self, key: str) -> None:
+        """The menu's callback: the settings are in place before any widget of the rerun is drawn."""
+        title = st.session_state.get(key)
+        if title is not None:
+            self.set(**self.lab.preset(title).values())
+
+    def _still(self, preset: Preset) -> bool:
+        """Whether every setting of `preset` still has its value (compared as the links write them)."""
+        return all(C.format_value(self.fields[name], self.value(name)) == C.format_value(self.fields[name], v)
+                   for name, v in preset.values().items())
 
     # --- widgets ----------------------------------------------------------------------------------
     def widget(self, name: str, container: Any = None, *, label: str | None = None,
@@ -248,7 +280,7 @@ class Form:
             st.caption(f"Running on {device.describe(_picked(self.value('device')))}")
             st.caption("Link to this lab with every setting, to share or come back to:",
                        help="The address bar holds the same link and follows every change.")
-            self._link_box = st.empty()
+            self._link_boxes.append((st.empty(), False))
 
     def _device_widget(self, auto: str) -> None:
         k = self.key("device")

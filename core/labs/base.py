@@ -6,7 +6,8 @@ the pages the AppTests and browser tests open, and the contract test run over ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterator
+from types import MappingProxyType
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
@@ -28,6 +29,33 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A textbook experiment the lab reproduces, one entry of the page's presets menu."""
+
+    title: str  # the menu entry, naming the experiment
+    description: str  # one line: what the person will see
+    settings: Mapping[str, Any]  # setting name -> value, as the config takes it; the rest keep theirs
+    # settings that depend on this machine (e.g. the dataset: Fashion-MNIST when it is cached),
+    # chosen when the preset is applied rather than when the app starts
+    choose: Callable[[], Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))  # frozen all the way down
+
+    def values(self) -> dict[str, Any]:
+        """Every setting the preset applies, its chosen ones included."""
+        return {**self.settings, **(self.choose() if self.choose else {})}
+
+
+def presets(*items: Preset) -> dict[str, Preset]:
+    """Title -> preset, in the order the menu offers them."""
+    out = {p.title: p for p in items}
+    if len(out) != len(items):
+        raise ValueError("two presets share a title")
+    return out
+
+
+@dataclass(frozen=True)
 class Lab:
     name: str  # registry key, CLI name
     title: str  # page title and navigation label
@@ -44,6 +72,7 @@ class Lab:
     parts: dict[str, Part] = field(default_factory=dict)  # other runnable things, by name
     view: type | None = None  # settings of what is drawn (no run): in links, never in job keys
     lane: str = "train"  # jobs lane of the main run
+    presets: Mapping[str, Preset] = field(default_factory=dict)  # title -> the experiments the page offers
 
     def classes(self) -> list[type]:
         """Every config class of the lab: the run's, its parts', the view's."""
@@ -56,6 +85,11 @@ class Lab:
             for f in fields(cls):
                 out.setdefault(f.name, f)
         return out
+
+    def preset(self, title: str) -> Preset:
+        if title not in self.presets:
+            raise ValueError(f"lab {self.name!r} has no preset {title!r}; presets: {', '.join(self.presets) or 'none'}")
+        return self.presets[title]
 
     def part(self, name: str) -> Part:
         if name not in self.parts:

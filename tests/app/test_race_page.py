@@ -3,7 +3,8 @@ import pytest
 import torchvision.datasets as tvd
 
 from core import data
-from core.labs.optimizer_race.config import CHAPTER, CLASSIC
+from core.labs.optimizer_race.config import CLASSIC
+from core.labs.optimizer_race.presets import CHAPTER
 from tests.app.helpers import charts_by_title, open_page
 from tests.unit.test_data_download import write_mnist
 
@@ -34,15 +35,17 @@ def test_the_chapter_preset_sets_nine_optimizers_at_one_rate(tmp_path, monkeypat
         write_mnist(tmp_path, cls=tvd.FashionMNIST)
     assert data.is_cached("fashion-mnist") is fashion_cached
     at = open_page(PAGE)
-    at.button(key="race_chapter_btn").click().run()
+    at.selectbox(key="optimizer_race/preset").set_value(CHAPTER.title).run()
     assert not at.exception
     assert at.multiselect(key="optimizer_race.optimizers").value == list(CLASSIC)
     assert at.radio(key="optimizer_race.lr_mode").value == "same"
     assert at.select_slider(key="optimizer_race.lr").value == 0.05
     assert at.selectbox(key="shared.dataset").value == dataset
-    assert at.session_state["optimizer_race.settings"] == ["adamw:weight_decay=1e-05"] == list(CHAPTER["settings"])
+    assert at.session_state["optimizer_race.settings"] == ["adamw:weight_decay=1e-05"] == list(CHAPTER.settings["settings"])
     assert at.number_input(key="optimizer_race.settings/adamw/weight_decay").value == 1e-05
     assert "9 models, trained in one vectorized pass." in [c.value for c in at.caption]
+    assert CHAPTER.description in [c.value for c in at.caption]
+    assert at.selectbox(key="optimizer_race/preset").value == CHAPTER.title
 
 
 def test_batch_norm_switches_to_the_sequential_path_and_says_so():

@@ -5,6 +5,7 @@ import pytest
 
 from core import data, schedules
 from core.labs.schedules.config import CHAPTER
+from core.labs.schedules.presets import PRESETS
 from tests.app.helpers import chart_data, open_page
 
 PAGE = "app_pages/schedules.py"
@@ -68,6 +69,6 @@ def test_the_chapter_preset_and_a_bad_link_value():
     at = open_page(PAGE, epochs="500", optimizer="adam", lr="0.1", schedules="cosine")
     assert any("epochs must be 1..100" in w.value for w in at.warning) and not at.exception
     assert at.selectbox(key="schedules.optimizer").value == "adam" and at.select_slider(key="schedules.lr").value == 0.1
-    at.button(key="sch_chapter_btn").click().run()
+    at.selectbox(key="schedules/preset").set_value(next(iter(PRESETS))).run()
     assert at.multiselect(key="schedules.schedules").value == list(CHAPTER)
     assert at.selectbox(key="schedules.optimizer").value == "sgd" and at.select_slider(key="schedules.lr").value == 0.05

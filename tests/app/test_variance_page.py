@@ -34,8 +34,7 @@ def test_moving_the_depth_slider_changes_the_data():
 
 def test_applying_a_preset_sets_the_widgets():
     at = page(seeds="1")
-    at.selectbox(key="variance.preset").set_value("ReLU: Glorot against He").run()
-    at.button(key="variance.apply").click().run()
+    at.selectbox(key="variance/preset").set_value("ReLU: Glorot against He").run()
     assert at.multiselect(key="variance.activations").value == ["relu"]
     assert at.multiselect(key="variance.inits").value == ["glorot_normal", "he_normal"]
     settle(at, "variance_job")

@@ -3,7 +3,8 @@ shared vectorized pass can measure per optimizer."""
 from core import config as C
 from core import labs, optim
 from core.labs.optimizer_race import tables
-from core.labs.optimizer_race.config import CHAPTER, Config
+from core.labs.optimizer_race.config import Config
+from core.labs.optimizer_race.presets import CHAPTER
 
 LAB = labs.get("optimizer_race")
 
@@ -18,7 +19,7 @@ def test_adamw_carries_decoupled_weight_decay_by_default():
     assert optim.build("adamw", [optim.torch.nn.Parameter(optim.torch.zeros(1))]).defaults["weight_decay"] == 0.01
     (adamw,) = [e for e in Config(optimizers=("adamw",)).entrants()]
     assert dict(adamw.hyper)["weight_decay"] == 0.01
-    assert "adamw:weight_decay=1e-05" in CHAPTER["settings"]  # the chapter's own value, said in its preset
+    assert "adamw:weight_decay=1e-05" in CHAPTER.settings["settings"]  # the chapter's own value, said in its preset
 
 
 def test_adamw_differs_from_adam_at_equal_rates():

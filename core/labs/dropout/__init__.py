@@ -3,6 +3,7 @@ out-of-distribution inputs and calibration on the trained networks."""
 from core.labs.base import Lab
 from core.labs.dropout import tables
 from core.labs.dropout.config import Config, View
+from core.labs.dropout.presets import PRESETS
 from core.labs.dropout.run import run
 
 LAB = Lab(
@@ -11,5 +12,5 @@ LAB = Lab(
             "calibration",
     config=Config, run=run, screen="app_pages/dropout.py", view=View,
     smoke={"rates": "0.0,0.5", "depth": "1", "width": "16", "epochs": "1", "train_size": "50"},
-    table=tables.table, headline=tables.headline,
+    table=tables.table, headline=tables.headline, presets=PRESETS,
 )

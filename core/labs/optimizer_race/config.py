@@ -16,11 +16,6 @@ CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax"
 LR_MODES = {"usual": "each at its usual rate", "same": "one rate for all"}
 X_AXES = {"epoch": "epoch", "samples": "samples seen", "time": "wall-clock seconds"}
 BANDS = {"min-max": "min–max", "std": "± one std"}
-# The chapter's experiment: the nine classic optimizers at 0.05 on a 3×100 ReLU He MLP, AdamW's
-# decoupled weight decay at 1e-5 (the chapter's value; PyTorch's default is 0.01).
-CHAPTER = {"optimizers": CLASSIC, "lr_mode": "same", "lr": 0.05, "depth": 3, "width": 100, "activation": "relu",
-           "init": "he_normal", "norm": "none", "batch_size": 32, "epochs": 10,
-           "settings": ("adamw:weight_decay=1e-05",)}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ racing live from the same start on the same batches."""
 from core.labs.base import Lab, Part
 from core.labs.schedules import tables
 from core.labs.schedules.config import Config, FinderConfig, View
+from core.labs.schedules.presets import PRESETS
 from core.labs.schedules.run import run, run_finder
 
 LAB = Lab(
@@ -12,5 +13,5 @@ LAB = Lab(
     config=Config, run=run, screen="app_pages/schedules.py", view=View,
     parts={"finder": Part("LR range test", FinderConfig, run_finder)},
     smoke={"schedules": "constant,onecycle", "depth": "1", "width": "16", "epochs": "1", "steps": "10"},
-    table=tables.table, headline=tables.headline,
+    table=tables.table, headline=tables.headline, presets=PRESETS,
 )

@@ -2,6 +2,7 @@
 from core.labs.base import Lab
 from core.labs.vanishing import tables
 from core.labs.vanishing.config import Config
+from core.labs.vanishing.presets import PRESETS
 from core.labs.vanishing.run import run
 
 LAB = Lab(
@@ -9,5 +10,5 @@ LAB = Lab(
     summary="deep nets side by side: gradient norm per layer over training, saturation, divergence",
     config=Config, run=run, screen="app_pages/vanishing.py",
     smoke={"runs": "relu-he", "depth": "3", "width": "16", "epochs": "1"},
-    table=tables.table, headline=tables.headline,
+    table=tables.table, headline=tables.headline, presets=PRESETS,
 )

@@ -3,6 +3,7 @@ initialization, on a real batch, with the mean-field theory drawn beside the mea
 from core.labs.base import Lab, Part
 from core.labs.variance import tables
 from core.labs.variance.config import Config, TrainIt
+from core.labs.variance.presets import PRESETS
 from core.labs.variance.run import run, run_training
 
 LAB = Lab(
@@ -12,5 +13,5 @@ LAB = Lab(
     parts={"train": Part("Train it", TrainIt, run_training)},
     smoke={"activations": "relu", "inits": "he_normal", "depth": "5", "width": "16", "probe_size": "32",
            "seeds": "1", "hist_layers": "1,5", "train_epochs": "1"},
-    table=tables.table, headline=tables.headline,
+    table=tables.table, headline=tables.headline, presets=PRESETS,
 )

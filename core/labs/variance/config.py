@@ -12,17 +12,6 @@ MAX_COMBOS = 12
 LAYERS = tuple(str(n) for n in range(1, 101))
 
 
-PRESETS: dict[str, dict] = {  # the first one is the Config's default
-    "the classic figure: sigmoid and tanh, N(0,1) and Glorot": {
-        "activations": ("sigmoid", "tanh"), "inits": ("naive", "glorot_uniform")},
-    "sigmoid: N(0,1) against Glorot": {"activations": ("sigmoid",), "inits": ("naive", "glorot_normal")},
-    "ReLU: Glorot against He": {"activations": ("relu",), "inits": ("glorot_normal", "he_normal")},
-    "SELU + LeCun at depth 100": {"activations": ("selu",), "inits": ("lecun_normal",), "depth": 100},
-}
-
-
-
-
 @dataclass(frozen=True)
 class Config(Shape, Shared):
     activations: tuple = param(("sigmoid", "tanh"), "activations compared", label="Activations", lo=1, hi=6,
