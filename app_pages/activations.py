@@ -139,7 +139,7 @@ def dying_relu() -> None:
         "slope is never below α, keeps every unit. Training uses each activation's default parameters "
         "(leaky α = 0.01, ELU α = 1)."
     )
-    with st.container(border=True):
+    with form.box("Training"):
         form.widget("activations")
         d = st.columns(6)
         for col, name in zip(d, ("optimizer", "lr", "depth", "width", "epochs", "batch_size")):

@@ -38,7 +38,7 @@ LAB = form.lab
 def settings() -> tuple[object, str | None]:
     """The training's settings; (config, None) or (None, what is wrong)."""
     form.presets()
-    with st.container(border=True):
+    with form.box():
         top = st.columns([3, 2, 2])
         form.widget("rates", top[0])
         kind = form.widget("kind", top[1])

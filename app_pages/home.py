@@ -3,8 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from core import data, device, labs
+from ui import present
 
-st.title("Training dynamics")
+head, switch = st.columns([4, 1], vertical_alignment="center")
+head.title("Training dynamics")
+present.switch(switch)
 st.write(
     "Train small neural networks live and see for yourself why deep nets are hard to train. "
     "Every chart is measured from a real PyTorch model training while you watch."

@@ -27,7 +27,7 @@ def sources(names: list[str]) -> str:
 def settings() -> tuple[object, str | None]:
     """The race's settings and how it is drawn; (config, None) or (None, what is wrong)."""
     form.presets()
-    with st.container(border=True):
+    with form.box():
         top = st.columns([3, 2, 1.6], vertical_alignment="bottom")
         opts = form.widget("optimizers", top[0], help=sources(optim.names()))
         mode = form.widget("lr_mode", top[1])

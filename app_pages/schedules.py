@@ -63,7 +63,7 @@ def schedule_defaults(name: str) -> dict:
 def preview() -> None:
     """What each schedule does to the learning rate, with each schedule's settings."""
     st.header("1. What each schedule does to the learning rate")
-    with st.container(border=True):
+    with form.box("Schedules to preview"):
         names = form.widget("preview")
         row = st.columns([2, 2, 2, 1.2], vertical_alignment="bottom")
         form.widget("lr", row[0], label="Learning rate (1cycle's max_lr, Noam's scale)")
@@ -150,7 +150,7 @@ def draw_finder(records: list[dict], job) -> None:
 def range_test() -> None:
     """The range test on the network and batch size the training below uses."""
     st.header("2. Find a learning rate: the range test")
-    with st.container(border=True):
+    with form.box("Network and range test"):
         st.caption("The network and batch size shared by the range test and the training below.")
         net = st.columns(5)
         for col, name in zip(net, ("depth", "width", "activation", "init", "batch_size")):
@@ -186,7 +186,7 @@ def train() -> None:
     st.header("3. Train with schedules, live")
     if st.session_state.get("schedules.used"):
         st.success(f"Using {st.session_state.pop('schedules.used')} from the range test.")
-    with st.container(border=True):
+    with form.box("Schedules racing"):
         top = st.columns([4, 1.6], vertical_alignment="bottom")
         chosen = form.widget("schedules", top[0])
         form.widget("seeds", top[1])

@@ -32,7 +32,7 @@ def add_custom() -> None:
 def settings() -> tuple[object, str | None]:
     """The configurations and the training they share; (config, None) or (None, what is wrong)."""
     form.presets()
-    with st.container(border=True):
+    with form.box():
         cols = st.columns(6)
         for col, name in zip(cols, ("depth", "width", "optimizer", "lr", "epochs", "batch_size")):
             form.widget(name, col)

@@ -30,7 +30,7 @@ LAB = form.lab
 def settings() -> tuple[object, str | None]:
     """The pairs and the nets they are measured in; (config, None) or (None, what is wrong)."""
     form.presets()
-    with st.container(border=True):
+    with form.box():
         c1, c2 = st.columns(2)
         form.widget("activations", c1)
         form.widget("inits", c2)

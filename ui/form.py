@@ -5,7 +5,8 @@ Every setting is one widget whose key is `lab.field` (`shared.field` for the sid
 device and seed). Values live in `st.session_state` under that key and in a shadow copy that
 survives page switches (Streamlit drops the state of widgets a page did not draw). A link's
 query parameters are checked with the config classes before any widget is drawn: a value they
-reject is ignored with a notice, never clamped or dropped silently.
+reject is ignored with a notice, never clamped or dropped silently. Presenter mode's `present`
+parameter shares the address bar and is no setting (ui/present.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core import device
 from core import settings as text_settings
 from core.labs.base import Lab, Preset
 from core.labs.fields import SHARED
+from ui import present
 
 KEPT = "_form_kept"  # session slot: widget key -> value, surviving page switches
 URL_WRITTEN = "_form_url"  # session slot: the query parameters last written by any form
@@ -43,7 +45,7 @@ class Form:
             st.session_state[k] = st.session_state[k] if have else kept.get(k, _widget_value(f.default))
         self._read_link()
         last = st.session_state.get(NOTICES)
-        unchanged = last and last[0] == lab.name and last[1] == self.strings() == st.query_params.to_dict()
+        unchanged = last and last[0] == lab.name and last[1] == self.strings() == _link_settings()
         if not self.notices and unchanged:
             self.notices = list(last[2])  # a rerun (a job ending, a button) with the link's settings: still said
 
@@ -89,7 +91,7 @@ class Form:
         """Apply the link's settings, once per new link: parameters equal to the ones a form last
         wrote are this session's own address bar, not a link. Each config class checks its own
         settings together; when it rejects them, one by one in the link's order."""
-        params = st.query_params.to_dict()
+        params = _link_settings()
         if not params or params == st.session_state.get(URL_WRITTEN):
             return
         parsed: dict[str, Any] = {}
@@ -128,20 +130,22 @@ class Form:
         return {name: C.format_value(f, self.value(name)) for name, f in self.fields.items()}
 
     def sync(self) -> None:
-        """Keep the values for the session and write them all to the address bar."""
+        """Keep the values for the session and write them all to the address bar (with presenter
+        mode's parameter while it is on)."""
         kept = st.session_state[KEPT]
         for name in self.fields:
             kept[self.key(name)] = st.session_state[self.key(name)]
         params = self.strings()
-        if st.query_params.to_dict() != params:
-            st.query_params.from_dict(params)
+        address = {**params, **present.params()}
+        if st.query_params.to_dict() != address:
+            st.query_params.from_dict(address)
         st.session_state[URL_WRITTEN] = params
         for box, wrap in self._link_boxes:
             box.code(self.link(), language=None, wrap_lines=wrap)
         st.session_state[NOTICES] = (self.lab.name, params, tuple(self.notices))
 
     def link(self) -> str:
-        """This lab with every setting: what a person shares."""
+        """This lab with every setting: what a person shares (presenter mode is not a setting)."""
         base = (st.context.url or "").rstrip("/")
         if base.endswith("/" + self.lab.url_path):
             base = base[: -len(self.lab.url_path) - 1]
@@ -151,10 +155,10 @@ class Form:
         for notice in self.notices:
             st.warning(notice)
 
-    # --- presets ------------------------------------------------------------------------------------
+    # --- presets and the settings box ---------------------------------------------------------------
     def presets(self) -> str | None:
         """The lab's presets menu with the chosen one's description, and the lab's full link to copy
-        beside it, where it is seen without opening the sidebar. Returns the preset on show.
+        beside it (the sidebar's copy is hidden in presenter mode). Returns the preset on show.
         A preset stays chosen while the settings are still its own; changing one clears it."""
         key = f"{self.lab.name}/preset"  # '/' keeps it apart from every setting's key
         chosen = st.session_state.get(key)
@@ -181,6 +185,11 @@ class Form:
         """Whether every setting of `preset` still has its value (compared as the links write them)."""
         return all(C.format_value(self.fields[name], self.value(name)) == C.format_value(self.fields[name], v)
                    for name, v in preset.values().items())
+
+    def box(self, label: str = "Settings") -> Any:
+        """The container a page's settings go in: a bordered box, or in presenter mode an expander
+        `label` folded away, so that the room sees the charts and the presets menu does the work."""
+        return st.expander(label) if present.is_on() else st.container(border=True)
 
     # --- widgets ----------------------------------------------------------------------------------
     def widget(self, name: str, container: Any = None, *, label: str | None = None,
@@ -317,6 +326,11 @@ def _setting_widget(box: Any, key: str, default: Any, wkey: str) -> Any:
                             step=None if isinstance(default, float) else 1)
 
 
+def _link_settings() -> dict[str, str]:
+    """The address bar's parameters that may be settings: all but presenter mode's."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k != present.PARAM}
+
+
 def _picked(name: str):
     try:
         return device.pick(name)
@@ -325,11 +339,13 @@ def _picked(name: str):
 
 
 def open_lab(name: str, title: str, intro: str) -> Form:
-    """A lab's page: its title and introduction, the shared sidebar, and the form of its
-    settings (with what a link's bad values were ignored for)."""
+    """A lab's page: its title with the presenter-mode toggle, its introduction, the shared
+    sidebar, and the form of its settings (with what a link's bad values were ignored for)."""
     from core import labs  # the registry imports every lab: only when a page opens
 
-    st.title(title)
+    head, switch = st.columns([4, 1], vertical_alignment="center")
+    head.title(title)
+    present.switch(switch)
     st.write(intro)
     form = Form(labs.get(name))
     form.sidebar()
