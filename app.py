@@ -1,10 +1,12 @@
 """Router: the home page and one page per lab, from the lab registry."""
+from pathlib import Path
+
 import streamlit as st
 
 from core import labs
 
 st.set_page_config(page_title="Training dynamics", page_icon="📉", layout="wide")
 st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
-    *(st.Page(lab.screen, title=lab.title, icon=lab.icon, url_path=lab.url_path) for lab in labs.all_labs()),
+    st.Page(Path(__file__).parent / "app_pages/home.py", title="Home", icon="🏠", default=True),
+    *(st.Page(lab.screen_file, title=lab.title, icon=lab.icon, url_path=lab.url_path) for lab in labs.all_labs()),
 ]).run()

@@ -14,7 +14,7 @@ st.write(
 )
 st.subheader("Labs")
 for lab in labs.all_labs():
-    st.page_link(lab.screen, label=f"**{lab.title}**: {lab.summary}", icon=lab.icon)
+    st.page_link(lab.screen_file, label=f"**{lab.title}**: {lab.summary}", icon=lab.icon)
 
 st.subheader("Device")
 st.write(f"Training runs on **{device.describe(device.pick())}**. "

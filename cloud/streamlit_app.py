@@ -4,11 +4,8 @@ The app lives at the repository root, but Community Cloud reads the dependency f
 main file before the root one, and the root requirements.txt installs the CUDA build of torch.
 This folder holds the CPU-only pins (cloud/requirements.txt), so this file has to be the main file.
 
-Two things change when the main file is here rather than at the root:
-- Streamlit puts only this folder on sys.path, so `core` and `ui` would not import.
-- Page paths given to st.Page and st.page_link are resolved against this folder. The
-  `app_pages` link here points at the root's app_pages/, so "app_pages/home.py" names
-  the same file from either main file.
+Streamlit puts only the main file's folder on sys.path, so this one adds the root for `core` and
+`ui`; the app names its page scripts by absolute path, so they are found from either main file.
 """
 import runpy
 import sys

@@ -6,6 +6,7 @@ the pages the AppTests and browser tests open, and the contract test run over ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
@@ -15,6 +16,7 @@ from core.registry import Registry
 
 Stop = Callable[[], bool]
 Run = Callable[..., Iterator[Any]]  # run(config, stop) -> records (dicts) and jobs.Artifact objects
+ROOT = Path(__file__).resolve().parents[2]  # the project root
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class Lab:
     view: type | None = None  # settings of what is drawn (no run): in links, never in job keys
     lane: str = "train"  # jobs lane of the main run
     presets: Mapping[str, Preset] = field(default_factory=dict)  # title -> the experiments the page offers
+
+    @property
+    def screen_file(self) -> Path:
+        """The page script's absolute path: whichever file Streamlit runs as main (app.py, or the
+        Community Cloud entry in cloud/), a page named by it is found."""
+        return ROOT / self.screen
 
     def classes(self) -> list[type]:
         """Every config class of the lab: the run's, its parts', the view's."""
