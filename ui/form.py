@@ -33,7 +33,7 @@ class Form:
         self.lab = lab
         self.fields = lab.fields()  # name -> dataclasses.Field, over every config class of the lab
         self.notices: list[str] = []
-        self._link_boxes: list[tuple[Any, bool]] = []  # (where the link is shown, wrapped?): see sync
+        self._link_boxes: list[tuple[Any, bool]] = []  # (where the link is shown, as code?): see sync
         kept = st.session_state.setdefault(KEPT, {})
         for name, f in self.fields.items():
             k = self.key(name)
@@ -140,8 +140,11 @@ class Form:
         if st.query_params.to_dict() != address:
             st.query_params.from_dict(address)
         st.session_state[URL_WRITTEN] = params
-        for box, wrap in self._link_boxes:
-            box.code(self.link(), language=None, wrap_lines=wrap)
+        for box, as_code in self._link_boxes:
+            if as_code:  # st.code gives a copy button, but is slow to draw: once per page, in the popover
+                box.code(self.link(), language=None, wrap_lines=True)
+            else:
+                box.markdown(f"[{self.lab.title}: this link holds every setting]({self.link()})")
         st.session_state[NOTICES] = (self.lab.name, params, tuple(self.notices))
 
     def link(self) -> str:
@@ -287,8 +290,8 @@ class Form:
             self._device_widget(auto)
             self.widget("seed")
             st.caption(f"Running on {device.describe(_picked(self.value('device')))}")
-            st.caption("Link to this lab with every setting, to share or come back to:",
-                       help="The address bar holds the same link and follows every change.")
+            st.caption("To share the lab as it is, or come back to it, copy this link (or the address bar, "
+                       "which follows every change; \"Copy link\" beside the presets has a copy button):")
             self._link_boxes.append((st.empty(), False))
 
     def _device_widget(self, auto: str) -> None:
