@@ -64,9 +64,11 @@ def size_of(value: Any) -> int:
 
 
 class Job:
-    def __init__(self, fn: JobFn, label: str, key: str | None, runner: "Runner", lane: str = "train") -> None:
+    def __init__(self, fn: JobFn, label: str, key: str | None, runner: "Runner", lane: str = "train",
+                 config: Any = None) -> None:
         self.id = next(_ids)
         self.label, self.key, self.lane = label, key, lane
+        self.config = config  # the settings it runs, when given (a page says which run it shows)
         self.status = "queued"  # queued, running, done, diverged, failed, cancelled
         self.error: str | None = None  # message when failed
         self.records: list[dict] = []  # appended by the worker thread only
@@ -224,8 +226,10 @@ class Runner:
         for w in self._workers:
             w.start()
 
-    def submit(self, fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train") -> Job:
-        """Queue `fn` in `lane`. With `key`, a live or successful job with the same key is shared."""
+    def submit(self, fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train",
+               config: Any = None) -> Job:
+        """Queue `fn` in `lane`. With `key`, a live or successful job with the same key is shared.
+        `config` is kept on the job to say what it runs."""
         if lane not in self._lanes:
             raise ValueError(f"unknown lane {lane!r}; lanes: {', '.join(self._lanes)}")
         line = self._lanes[lane]
@@ -237,7 +241,7 @@ class Runner:
                     return same
             if len(line.waiting) >= line.max_queue:
                 raise QueueFull(f"the queue is full ({line.max_queue} jobs waiting); try again in a minute")
-            job = Job(fn, label, key, self, lane)
+            job = Job(fn, label, key, self, lane, config)
             line.waiting.append(job)
             if key is not None:
                 self._by_key[key] = job
@@ -297,6 +301,7 @@ class Runner:
         return sorted(times)[len(times) // 2] if times else None
 
     def stats(self) -> dict[str, int]:
+        """Jobs running and waiting per lane, and the bytes their artifacts hold."""
         with self._lock:
             train, quick = self._lanes["train"], self._lanes["quick"]
             return {"running": len(train.running), "waiting": len(train.waiting),
@@ -351,6 +356,9 @@ class Runner:
             try:
                 job._run()
             finally:
+                log.info("job %s (%s) %s: %d records, waited %.1f s, ran %.1f s", job.id, job.label, job.status,
+                         len(job.records), (job.started or job.submitted) - job.submitted,
+                         (job.finished or time.time()) - (job.started or time.time()))
                 with self._lock:
                     line.running.discard(job)
                     if job.status in ("done", "diverged") and job.started and job.finished:
@@ -393,5 +401,5 @@ def runner() -> Runner:
         return _default
 
 
-def submit(fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train") -> Job:
-    return runner().submit(fn, label=label, key=key, lane=lane)
+def submit(fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train", config: Any = None) -> Job:
+    return runner().submit(fn, label=label, key=key, lane=lane, config=config)

@@ -3,20 +3,29 @@ redraws the page's charts from the job's records about twice a second while it t
 from __future__ import annotations
 
 import functools
+import logging
+import os
+import sys
+import threading
+import time
 from typing import Any, Callable, Iterator
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import config as C
 from core import frames, jobs
 from core.config import key as config_key
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 0.5  # a live panel's redraw interval when few visitors watch
+TICKS_ENV = "DYNAMICS_TICKS_PER_SECOND"
 STATUS_ICON = {"running": "⏳", "done": "🏁", "diverged": "💥", "cancelled": "⏹️", "early_stopped": "🏁"}  # status, not verdict
 
 
 class LivePanel:
     def __init__(self, key: str, verb: str = "Training") -> None:
+        log_jobs()
         self.name, self.verb = key, verb
         self.key = f"{key}_job"  # session-state slot holding this page's job handle
         self.config_slot = f"{key}_config"  # ...and the config that job runs
@@ -31,7 +40,7 @@ class LivePanel:
         remembers the config, so the charts keep describing the run while widgets move."""
         def start() -> jobs.Job:
             st.session_state[self.config_slot] = config
-            return jobs.submit(functools.partial(run, config), label=self.name, lane=lane,
+            return jobs.submit(functools.partial(run, config), label=self.name, lane=lane, config=config,
                                key=f"{run.__module__}.{run.__qualname__}:{config_key(config)}")
         return start
 
@@ -59,23 +68,33 @@ class LivePanel:
 
     def controls(self, start: Callable[[], jobs.Job] | None, *, label: str = "Run",
                  disabled_reason: str | None = None) -> None:
-        """Run and Stop buttons. `start` submits the job; None (with a reason) disables Run."""
+        """Run and Stop buttons. `start` submits the job; None (with a reason) disables Run.
+
+        A press is read from the buttons' state before they are drawn, so that they are drawn
+        once, for the new state: no second run of the page (which, for every visitor pressing,
+        costs the server and even more the browser)."""
+        run_key, stop_key = f"{self.key}_run", f"{self.key}_stop"
+        said = f"{self.key}_said"  # what the last press answered, shown until the next press
         job = self.job
-        running = job is not None and not job.is_terminal
-        left, right, _ = st.columns([1, 1, 4])
-        if left.button(label, type="primary", key=f"{self.key}_run", disabled=start is None or running,
-                       help=disabled_reason):
+        if st.session_state.get(run_key) and start is not None and (job is None or job.is_terminal):
+            st.session_state.pop(said, None)
             try:
                 self._hold(start())
             except jobs.QueueFull as exc:
-                st.warning(f"The server is busy: {exc}.")
+                st.session_state[said] = ("warning", f"The server is busy: {exc}.")
             except ValueError as exc:
-                st.error(str(exc))
-            st.rerun()
-        if right.button("Stop", key=f"{self.key}_stop", disabled=not running):
-            if not job.cancel():
-                st.info("Others are watching this same run, so it goes on for them.")
-            st.rerun()
+                st.session_state[said] = ("error", str(exc))
+        elif st.session_state.get(stop_key) and job is not None and not job.is_terminal:
+            st.session_state[said] = None if job.cancel() else (
+                "info", "Others are watching this same run, so it goes on for them.")
+        job = self.job
+        running = job is not None and not job.is_terminal
+        left, right, _ = st.columns([1, 1, 4])
+        left.button(label, type="primary", key=run_key, disabled=start is None or running, help=disabled_reason)
+        right.button("Stop", key=stop_key, disabled=not running)
+        if st.session_state.get(said):
+            kind, text = st.session_state[said]
+            getattr(st, kind)(text)
 
     def show(self, draw: Draw, *, empty: str | None = None, reports: str | None = None) -> None:
         """Status line and the page's charts; live while the job runs. With `empty`, that caption
@@ -85,10 +104,14 @@ class LivePanel:
         live = job is not None and not job.is_terminal
         runs = [0]  # the fragment's runs: the first is inline, in the page's own run
 
-        @st.fragment(run_every=REFRESH_SECONDS if live else None)
+        every = refresh_seconds() if live else None
+
+        @st.fragment(run_every=every)
         def panel() -> None:
             runs[0] += 1
             current = self.job
+            if every is not None and runs[0] > 1 and not 0.5 < refresh_seconds() / every < 2:
+                st.rerun()  # the room grew or emptied: run the page again to redraw at the new pace
             status_line(current, self.verb, cached=st.session_state.get(self.origin_slot) == "cached")
             records = current.snapshot() if current else []
             by = frames.by_run(records) if empty is not None or reports is not None else {}
@@ -106,30 +129,106 @@ class LivePanel:
         panel()
 
 
+def refresh_seconds() -> float:
+    """How often a live panel redraws: twice a second, slower when many visitors watch live runs,
+    so that all their redraws together stay within $DYNAMICS_TICKS_PER_SECOND (8) a second.
+
+    Each redraw of the race costs the server some 30 ms of interpreter time, shared with
+    training, and the watching browser about 0.1 s of its CPU (on a small cloud machine), new
+    records or not. A fragment's interval is fixed when the page runs (at Run and at a job's
+    end); a panel whose room has since grew or emptied twofold runs its page again. The count is
+    of sessions that redrew a live panel in the last ten seconds.
+    """
+    budget = float(os.environ.get(TICKS_ENV, "8"))
+    return max(REFRESH_SECONDS, watching() / budget)
+
+
+_WATCHING: dict[str, float] = {}  # session id -> when its live panel last redrew (process-wide)
+_watch_lock = threading.Lock()
+
+
+def watching(within: float = 10.0) -> int:
+    """Sessions whose live panel redrew in the last `within` seconds, this one included."""
+    now = time.monotonic()
+    ctx = get_script_run_ctx()
+    with _watch_lock:
+        if ctx is not None:
+            _WATCHING[ctx.session_id] = now
+        for sid in [s for s, t in _WATCHING.items() if now - t > within]:
+            del _WATCHING[sid]
+        return len(_WATCHING)
+
+
 def status_line(job: jobs.Job | None, verb: str = "Training", *, cached: bool = False) -> None:
     if job is None:
         return
     recs = job.records
     badge(job, cached)
+    run_caption(job)
     if job.status == "queued":
         st.info(queue_text(job.position, job.starts_in))
     elif job.status == "running":
         last = recs[-1] if recs else {}
         if last.get("kind") == "download":
             total = f" of {last['total'] / 1e6:.1f}" if last.get("total") else ""
-            st.progress(0.0, text=f"Downloading {last['dataset']}: {last['bytes'] / 1e6:.1f}{total} MB")
+            progress_text(f"Downloading {last['dataset']}: {last['bytes'] / 1e6:.1f}{total} MB")
         else:
             eta = job.eta
             eta_text = f", about {eta:.0f} s left" if eta is not None else ""
-            st.progress(min(1.0, job.progress), text=f"{verb}: {job.progress:.0%}{eta_text}")
+            progress_text(f"{verb}: {job.progress:.0%}{eta_text}", job.progress)
     elif job.status == "done":
-        st.success("Finished.")
+        st.success(f"Finished{_at(job)}.")
     elif job.status == "diverged":
-        st.warning("Every run diverged: the loss became inf or NaN.")
+        st.warning(f"Every run diverged: the loss became inf or NaN{_at(job)}.")
     elif job.status == "cancelled":
-        st.info("Stopped. The charts show everything measured up to the stop.")
+        st.info(f"Stopped{_at(job)}. The charts show everything measured up to the stop.")
     elif job.status == "failed":
         st.error(job.error or "The run failed.")
+
+
+def _at(job: jobs.Job) -> str:
+    """' at 14:03:07 after 46 reports': when the job ended (server time) and all it reported."""
+    when = time.strftime(" at %H:%M:%S", time.localtime(job.finished)) if job.finished else ""
+    return f"{when} after {len(job.records)} reports"
+
+
+def run_caption(job: jobs.Job) -> None:
+    """Which run is on show: its number and the settings in which it differs from the defaults."""
+    if job.config is None:
+        return
+    mine, plain = C.to_strings(job.config), C.to_strings(type(job.config)())
+    changed = [f"{k}={v}" for k, v in mine.items() if plain.get(k) != v]
+    st.caption(f"Run {job.id}: " + (", ".join(changed) if changed else "the default settings"),
+               help="The settings of the run these charts show, as in a link; the widgets above may have moved since.")
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (a test runner swaps it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def log_jobs() -> None:
+    """Each job's end, logged to the server's stderr (once per process)."""
+    logger = logging.getLogger("core")
+    if not logger.handlers:
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def progress_text(text: str, share: float | None = None, width: int = 24) -> None:
+    """A progress line drawn as text. (st.progress animates every change: in a panel redrawn
+    twice a second it cost each watching browser about as much as the rest of the redraw.)"""
+    bar = "" if share is None else "█" * round(width * min(1.0, share)) + "░" * (width - round(width * min(1.0, share)))
+    st.markdown(f"⏳ {text} &nbsp; `{bar}`" if bar else f"⏳ {text}")
 
 
 def queue_text(position: int, starts_in: float | None) -> str:

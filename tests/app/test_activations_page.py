@@ -65,7 +65,7 @@ def test_dying_relu_runs_and_draws_the_dead_units():
     job = at.session_state["activations_job"]
     assert job.wait(120) and job.status == "done"
     at.run()
-    assert not at.exception and at.success[0].value == "Finished."
+    assert not at.exception and at.success[0].value.startswith("Finished at ")
     charts = charts_by_title(at)
     assert set(charts[DEAD]["dead"].run) == {"ReLU", "Leaky ReLU"} and charts[DEAD]["dead"].layer.max() == 3
     assert set(charts["Dead units over training"]["dead_epochs"].epoch) == {0.0, 1.0, 2.0}

@@ -14,7 +14,7 @@ def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     assert job.wait(60) and job.status == "done"
     at.run()
     settle(at, "mc_job")  # the MC passes start by themselves once training has finished
-    assert not at.exception and at.success[0].value == "Finished."
+    assert not at.exception and at.success[0].value.startswith("Finished at ")
     charts = charts_by_title(at)
     gaps = charts["Generalization gap (train split measured with dropout off)"]["gaps"]
     assert set(gaps["run"]) == {"no dropout", "dropout 0.5"} and gaps["epoch"].max() == 3

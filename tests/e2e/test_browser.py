@@ -79,7 +79,7 @@ def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: boo
         f"{max(min_charts, before + 1)}", timeout=TIMEOUT_MS)
     stop = _button(page, "Stop")
     if may_finish and stop.is_disabled():
-        page.get_by_text("Finished.").wait_for(timeout=10_000)
+        page.get_by_text(re.compile(r"^Finished at ")).wait_for(timeout=10_000)
     else:
         try:
             stop.click(timeout=10_000)
@@ -87,7 +87,7 @@ def _press_and_watch_it_grow(page, button: str, min_charts: int, may_finish: boo
             if not may_finish:
                 raise
             # the run finished between the look and the click, and disabled Stop
-        page.get_by_text(re.compile("Stopped.|Finished." if may_finish else "Stopped.")).wait_for(timeout=10_000)
+        page.get_by_text(re.compile(r"^(Stopped|Finished) at " if may_finish else r"^Stopped at ")).wait_for(timeout=10_000)
     _no_exception(page)
 
 
@@ -148,7 +148,7 @@ def test_schedules_range_test_then_training_grows_live(page, app_url):
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 3",
                            timeout=TIMEOUT_MS)
     _button(page, "Stop", index=1, count=2).click()  # the training's, below the range test's
-    page.get_by_text("Stopped.").wait_for(timeout=10_000)
+    page.get_by_text(re.compile(r"^Stopped at ")).wait_for(timeout=10_000)
     _no_exception(page)
 
 
@@ -158,7 +158,7 @@ def test_dropout_trains_then_opens_the_mc_view(page, app_url):
     page.get_by_text("Train first").wait_for(timeout=TIMEOUT_MS)
     _button(page, "Train").click()
     page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
-    page.get_by_text("Finished.").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text(re.compile(r"^Finished at ")).wait_for(timeout=TIMEOUT_MS)
     page.get_by_text(f"{2 * 101} reports so far").wait_for(timeout=TIMEOUT_MS)  # two networks, epochs 0..100
     # the MC view opens once training has finished: galleries and per-image bars first
     page.get_by_role("heading", name="MC dropout: how sure is each network?").wait_for(timeout=TIMEOUT_MS)
