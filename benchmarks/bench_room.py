@@ -13,8 +13,11 @@ first. Then, on the race lab (SGD and Adam, --epochs epochs on digits):
                seconds until its heading shows.
 
 Printed: both times and their ratio (target at most 1.5), the training's own seconds in both
-(from the server's log), the newcomer's page load (target under 5 s), and the server's resident
-memory: idle after start, after the warm-up, and its peak (VmHWM).
+(from the server's log) and their ratio, the newcomer's page load (target under 5 s) in Chromium
+and the server's part of it (the first run of a session opened over the app's websocket
+protocol, without a browser), and the server's resident memory: at start, after the warm-up,
+and its peak (VmHWM). With two cores, the nine Chromium pages share one: the browser-side times
+then measure that core more than the server.
 """
 from __future__ import annotations
 
@@ -38,9 +41,12 @@ def _race(browser, server: room.Server, link: str, watchers: int = 0) -> dict:
     room.press(pages[0], "Race")
     for page in pages[1:]:
         room.press(page, "Race")
-    newcomer = None
+    newcomer = served = None
     if watchers:
         time.sleep(max(0.0, 1 - (time.time() - start)))
+        t = time.time()
+        room.Session(server, "").close()  # the server's part of a newcomer's page: its first run
+        served = time.time() - t
         t = time.time()
         home = browser.new_context().new_page()
         home.set_default_navigation_timeout(180_000)
@@ -54,7 +60,8 @@ def _race(browser, server: room.Server, link: str, watchers: int = 0) -> dict:
         page.context.close()
     time.sleep(1)
     job = server.jobs()[number]
-    return {"seconds": seen - start, "training_seconds": job["ran"], "newcomer_seconds": newcomer}
+    return {"seconds": seen - start, "training_seconds": job["ran"], "newcomer_seconds": newcomer,
+            "newcomer_served_seconds": served}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -81,12 +88,15 @@ def main(argv: list[str] | None = None) -> dict:
         now, peak = server.memory_mb()
     out = {"pinned": server.pinned, "watchers": args.watchers, "epochs": args.epochs,
            "alone": alone, "watched": watched, "ratio": watched["seconds"] / alone["seconds"],
+           "training_ratio": watched["training_seconds"] / alone["training_seconds"],
            "memory_mb": {"idle": idle, "after_warm_up": warmed, "end": now, "peak": peak}}
     print(f"server pinned to its own core: {server.pinned}")
     print(f"one visitor's race alone:          {alone['seconds']:5.1f} s (training {alone['training_seconds']:.1f} s)")
     print(f"... with {args.watchers} watching:              {watched['seconds']:5.1f} s "
           f"(training {watched['training_seconds']:.1f} s)   ratio {out['ratio']:.2f} (target <= 1.5)")
-    print(f"newcomer's home page under load:   {watched['newcomer_seconds']:5.1f} s (target < 5)")
+    print(f"... the training itself:            ratio {out['training_ratio']:.2f} (the server's share of the slowdown)")
+    print(f"newcomer's home page under load:   {watched['newcomer_seconds']:5.1f} s in Chromium (target < 5), "
+          f"{watched['newcomer_served_seconds']:.2f} s for the server to run it")
     print("server resident memory: idle {idle:.0f} MB, after the warm-up {after_warm_up:.0f} MB, "
           "peak {peak:.0f} MB".format(**out["memory_mb"]))
     if args.json:
