@@ -33,8 +33,9 @@ def test_choosing_the_last_preset_sets_its_settings_and_the_link(lab):
         assert dict(at.query_params)[name] == _text(lab, name, value), name
     assert preset.description in [c.value for c in at.caption]
     assert at.selectbox(key=f"{lab.name}/preset").value == preset.title
-    links = [c.value for c in at.code if f"/{lab.url_path}?" in c.value]  # beside the menu and in the sidebar
-    assert len(links) == 2 and links[0] == links[1] and all(f"{name}=" in links[0] for name in lab.fields())
+    links = [c.value for c in at.code if f"/{lab.url_path}?" in c.value]  # the copy box beside the menu
+    assert len(links) == 1 and all(f"{name}=" in links[0] for name in lab.fields())
+    assert any(f"]({links[0]})" in m.value for m in at.sidebar.markdown)  # ...and the sidebar's plain link
 
 
 def test_changing_a_setting_of_the_preset_clears_the_menu():
