@@ -6,11 +6,6 @@ CI=true, so CI always runs them.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,37 +22,18 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"the app did not start on {url}; see {log.name}")
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    from benchmarks.room import Server  # the one way the tests and benchmarks start the app
+
+    server = Server(tmp_path_factory.mktemp("server") / "streamlit.log", pin=False)
+    try:
+        server.wait_ready(60)
+    except RuntimeError as exc:
+        server.close()
+        pytest.fail(str(exc))
+    yield server.url
+    server.close()
 
 
 @pytest.fixture(scope="session")
