@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Generator, Iterator
+from typing import Any, Callable, Generator, Iterator, TypeVar
 
 import torch
 
 from core import data as datasets
 from core import device
 from core.labs.base import Stop
+
+T = TypeVar("T")
 
 
 def load(config: Any, stop: Stop) -> Generator[dict, None, datasets.Data | None]:
@@ -52,3 +54,31 @@ def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int,
     for rec in records:  # the training loop itself ends on stop, with a "cancelled" record
         yield {**rec, "kind": "train", "run": run, "run_index": index,
                "progress": (index + rec["progress"]) / n_runs, **extra}
+
+
+def in_background(compute: Callable[[Callable[[float], None], Stop], T], stop: Stop, *, every: float = 0.25,
+                  **extra: Any) -> Generator[dict, None, T | None]:
+    """Run compute(progress, stop) in a thread of its own, yielding {"progress": share, **extra}
+    records while it runs, so a job can show the progress of one long call (scipy's Lanczos, a
+    batched grid) that cannot yield itself. Returns its result (None when stopped first); an
+    exception it raised is raised here."""
+    state: dict[str, Any] = {"share": 0.0, "result": None, "error": None}
+
+    def progress(share: float) -> None:
+        state["share"] = share
+
+    def work() -> None:
+        device.configure_threads()  # torch's CPU thread count is held per thread: the job's own
+        try:
+            state["result"] = compute(progress, stop)
+        except BaseException as exc:  # handed to the job's thread below
+            state["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name="job-compute")
+    worker.start()
+    while worker.is_alive():
+        yield {"progress": state["share"], "status": "running", **extra}
+        worker.join(every)
+    if state["error"] is not None and not stop():
+        raise state["error"]
+    return None if stop() else state["result"]

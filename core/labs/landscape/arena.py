@@ -110,17 +110,21 @@ def walk(surface: str, condition: float, start: Sequence[float], steps: int, noi
             status, escaped_at, message = "escaped", step + 1, f"escaped the box at step {step + 1}"
             break
     end = None if status == "escaped" or not xs else reading(surface, condition, (xs[-1], ys[-1]))
+    # leaving the box is an outcome, not a failure: the path's run is "done"
     return {"step": list(range(len(xs))), "x": xs, "y": ys, "loss": losses, "grad_norm": norms,
-            "status": status, "escaped_at": escaped_at, "message": message, "end": end}
+            "status": "done" if status == "escaped" else status,
+            "outcome": "in the box" if status == "done" else status, "escaped_at": escaped_at, "message": message,
+            "end": end}
 
 
 def paths(surface: str, condition: float, start: Sequence[float], steps: int, noise: float,
           entrants: Sequence[Entrant], seed: int, stop: Callable[[], bool] | None = None) -> Iterator[dict]:
     """One "path" record per entrant, in order, from `start` on surface `surface`.
 
-    A path ends on the box's edge where it leaves (status "escaped", `end` None: the point
-    reading does not apply), at a non-finite loss ("diverged"), on stop() ("cancelled", checked
-    between entrants and every STOP_EVERY steps) or after `steps` steps ("done").
+    A path ends on the box's edge where it leaves (outcome "escaped", status "done", `end` None:
+    the point reading does not apply), at a non-finite loss ("diverged"), on stop() ("cancelled",
+    checked between entrants and every STOP_EVERY steps) or after `steps` steps (status "done",
+    outcome "in the box").
     """
     for i, e in enumerate(entrants):
         if stop is not None and stop():
