@@ -5,10 +5,11 @@ import functools
 
 import streamlit as st
 
-from core import curvature, optim
+from core import config as C
+from core import curvature, hessian, jobs, optim
 from core.charts import learning_curves
-from core.labs.landscape import charts, surfaces, tables
-from core.labs.landscape.config import Arena, own_defaults, parse_settings
+from core.labs.landscape import charts, surfaces, tables, views
+from core.labs.landscape.config import Arena, View, own_defaults, parse_settings
 from core.labs.landscape.run import run_arena
 from ui import live
 from ui.form import open_lab
@@ -130,7 +131,6 @@ st.write(
     "cut: along the line from the initial to the trained weights, on a plane through the trained weights, "
     "and by the curvature (the Hessian) at its checkpoints.")
 config, problem = network_settings()
-form.sync()
 panel = live.LivePanel("landscape")
 panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=problem)
 
@@ -142,3 +142,180 @@ def draw(records: list[dict], job) -> None:
 
 panel.show(draw, empty="Press **Train** to train the network; its landscape views open when it has finished.",
            reports="one report per epoch, more on large sets")
+
+# --- views of the trained network ------------------------------------------------------------------
+VIEWS = {  # name -> (tab, job function, lane, button)
+    "path": ("Linear path", views.linear_path, "quick"),
+    "slices": ("2-D slices", views.slices, "train"),
+    "spectrum": ("Hessian spectrum", views.spectrum, "train"),
+    "stuck": ("Is it really stuck?", views.stuck, "quick"),
+}
+
+
+def trained() -> tuple[object, dict] | None:
+    """(the training job, its network) once training has finished with its weights at hand."""
+    job = panel.job
+    if job is None or not job.is_terminal:
+        return None
+    network = job.artifact("network")
+    return (job, network) if network is not None else None
+
+
+def with_prompt(draw, prompt: str):
+    """`draw`, or `prompt` while there is nothing to draw yet (a view's records name no run)."""
+    def drawn(records, job) -> None:
+        if job is None or not any(r.get("kind") not in (None, "progress", "download") for r in records):
+            st.caption(prompt)
+        else:
+            draw(records, job)
+    return drawn
+
+
+def view_panel(name: str, train_job, network: dict, view: View) -> live.LivePanel:
+    """The view's Compute and Stop buttons and its job; a result of an earlier training is dropped."""
+    tab, fn, lane = VIEWS[name]
+    vpanel = live.LivePanel(f"landscape_{name}", verb=f"Computing the {tab.lower()}")
+    prefix = f"landscape.{name}:{train_job.id}:"
+    if vpanel.job is not None and not (vpanel.job.key or "").startswith(prefix):
+        st.session_state.pop(vpanel.key, None)
+    cfg = train_job.config
+
+    def start():
+        return jobs.submit(functools.partial(fn, network, cfg, view), label=f"landscape-{name}", lane=lane,
+                           key=prefix + C.key(view), config=view)
+
+    vpanel.controls(start, label="Compute")
+    return vpanel
+
+
+def path_view(train_job, network: dict, view: View) -> None:
+    form.widget("path_points")
+    vpanel = view_panel("path", train_job, network, view)
+
+    def draw(records, job) -> None:
+        df = tables.linear_path(records)
+        if df.empty:
+            return
+        st.vega_lite_chart(spec=charts.linear_path(df))
+        at = df.set_index(["split", "alpha"])["loss"]
+        st.caption(f"Train loss {at[('train', 0.0)]:.3f} at the initial weights (α = 0), {at[('train', 1.0)]:.4f} "
+                   f"at the trained ones (α = 1); validation {at[('validation', 1.0)]:.4f}. A path that falls "
+                   "smoothly with no bump in between says the trained weights were reachable straight from the "
+                   "start: the obstacles of training lie off this line, not on it.")
+
+    vpanel.show(with_prompt(draw, "Press **Compute** for the loss on both splits along the line, α from −0.5 to 1.5."))
+
+
+def slice_view(train_job, network: dict, view: View) -> None:
+    cols = st.columns(2)
+    form.widget("resolution", cols[0])
+    form.widget("span", cols[1])
+    vpanel = view_panel("slices", train_job, network, view)
+
+    def draw(records, job) -> None:
+        left, right = st.columns(2)
+        random = tables.grid(records, "slice")
+        if random is not None:
+            with left:
+                st.vega_lite_chart(spec=charts.slice_chart(
+                    random["cells"], random["lines"], random["centre"], cell=random["cell"],
+                    title="Around the trained weights: two random directions",
+                    x_title="direction 1 (filter-normalized)", y_title="direction 2 (filter-normalized)"))
+                st.caption(f"Centre (◆): the trained weights, loss {random['centre_loss']:.4f}. Each direction is "
+                           "random, with every filter (a weight row) rescaled to the norm of the trained filter, "
+                           "biases left out (Li et al., 2018), so a step of 1 is as large as the weights themselves.")
+        along = tables.grid(records, "trajectory")
+        if along is not None:
+            with right:
+                e1, e2 = along["explained"]
+                st.vega_lite_chart(spec=charts.slice_chart(
+                    along["cells"], along["lines"], along["centre"], cell=along["cell"], path=along["path"],
+                    title="The training trajectory on its own plane",
+                    x_title=f"1st principal direction ({e1:.0%} of the path)",
+                    y_title=f"2nd principal direction ({e2:.0%})"))
+                st.caption("The plane of the two principal directions of the saved checkpoints (PCA of θᵢ − θ_final); "
+                           "orange: the checkpoints projected on it, from the initial weights to the centre. The "
+                           f"two directions hold {e1 + e2:.0%} of the path's variance.")
+
+    vpanel.show(with_prompt(draw, "Press **Compute** for both slices: the grid is evaluated in batches of weight vectors."))
+
+
+def spectrum_view(train_job, network: dict, view: View) -> None:
+    params = network["checkpoints"].shape[1]
+    exact = params <= hessian.MAX_EXACT
+    cols = st.columns(2)
+    form.widget("at", cols[0])
+    if not exact:
+        form.widget("eigs", cols[1])
+    st.caption(f"{params:,} parameters: " + (
+        "small enough for the whole Hessian, built from Hessian-vector products in float64, and all its "
+        "eigenvalues (eigvalsh)." if exact else
+        f"too many for the whole Hessian (the limit here is {hessian.MAX_EXACT:,}). The extreme eigenvalues "
+        "come from Lanczos on Hessian-vector products (scipy's eigsh), the shape of the whole spectrum from "
+        f"stochastic Lanczos quadrature ({views.SLQ_PROBES} probes × {views.SLQ_STEPS} steps), and the "
+        "minimum ratio is estimated from that density: the extremes alone cannot count positive eigenvalues."))
+    vpanel = view_panel("spectrum", train_job, network, view)
+
+    def draw(records, job) -> None:
+        if not tables.spectra(records):
+            return
+        density, extremes, is_exact = tables.spectrum_frames(records)
+        st.vega_lite_chart(spec=charts.spectrum(density, extremes, exact=is_exact))
+        st.dataframe(tables.spectrum_readings(records), hide_index=True, width="stretch", column_config={
+            "gradient norm": st.column_config.NumberColumn(format="%.2e"),
+            "λ min": st.column_config.NumberColumn(format="%.3g"), "λ max": st.column_config.NumberColumn(format="%.3g"),
+            "minimum ratio": st.column_config.NumberColumn(format="%.3f", help="share of positive eigenvalues")})
+        st.caption(f"The verdicts use the arena's tolerance: {curvature.tolerance_text()}. A trained network has "
+                   "many eigenvalues near zero (directions the loss hardly depends on), so the exact test often "
+                   "answers *flat*; what to watch is the negative side shrinking from checkpoint to checkpoint.")
+
+    vpanel.show(with_prompt(draw, "Press **Compute** for the spectrum at the chosen checkpoints."))
+
+
+def stuck_view(train_job, network: dict, view: View) -> None:
+    vpanel = view_panel("stuck", train_job, network, view)
+
+    def draw(records, job) -> None:
+        rows, spans = tables.stuck_frames(records)
+        if rows.empty:
+            return
+        st.vega_lite_chart(spec=charts.stuck(rows, spans))
+        st.markdown(reading_of(rows, spans))
+
+    vpanel.show(with_prompt(draw, "Press **Compute** for the loss and the full gradient's norm at every checkpoint."))
+
+
+def reading_of(rows, spans) -> str:
+    """The stuck view in plain words."""
+    rule = (f"Shaded where the loss fell by less than {views.STALL_PER_EPOCH:.0%} per epoch while the gradient norm "
+            f"stayed above {views.STILL_LARGE:.0%} of its value at initialization.")
+    first, last = rows.iloc[0], rows.iloc[-1]
+    shrink = last["grad_norm"] / first["grad_norm"] if first["grad_norm"] else float("nan")
+    if spans.empty:
+        if shrink < views.STILL_LARGE:
+            return (f"{rule} Nothing is shaded: the loss kept falling until the gradient itself had shrunk to "
+                    f"{shrink:.1%} of its starting norm, so where the loss levels off the weights are near a critical "
+                    "point (the spectrum says which kind).")
+        return f"{rule} Nothing is shaded: the loss was still improving at every checkpoint."
+    total = sum(s["end"] - s["start"] for _, s in spans.iterrows())
+    return (f"{rule} For {total:g} epochs the loss barely moved while the gradient norm stayed at "
+            f"{shrink:.0%} of its starting value at the end: the weights were not at a critical point, they kept "
+            "being pushed, just not downhill: the picture of a narrow valley whose walls the steps bounce between, "
+            "or of a step too large for the curvature. A smaller rate, momentum, an adaptive optimizer or "
+            "normalization are what help there, not more patience.")
+
+
+st.header("Views of the trained network")
+form.widget("split")
+view = View(**form.values(View))
+st.caption(f"Every view: mean cross-entropy on the whole {view.split} split, in eval mode.")
+done = trained()
+if done is None:
+    st.caption("Train first: the views open on the network once its training has finished.")
+else:
+    train_job, network = done
+    tabs = st.tabs([v[0] for v in VIEWS.values()])
+    for tab, draw_view in zip(tabs, (path_view, slice_view, spectrum_view, stuck_view)):
+        with tab:
+            draw_view(train_job, network, view)
+form.sync()

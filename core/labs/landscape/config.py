@@ -102,7 +102,7 @@ class View:
                         label="Slice half-width", lo=0.05, hi=5.0, grid=SPANS)
     eigs: int = param(10, "extreme eigenvalues computed at each end of the spectrum (Lanczos)",
                       label="Extreme eigenvalues (each end)", lo=1, hi=50, grid=(1, 2, 5, 10, 20, 30, 50))
-    at: int = param(3, "checkpoints the spectrum is computed at, evenly spread from start to end",
+    at: int = param(2, "checkpoints the spectrum is computed at, evenly spread from start to end",
                     label="Spectrum at checkpoints", lo=1, hi=6, widget="slider")
 
     def __post_init__(self) -> None:

@@ -7,13 +7,14 @@ import functools
 import numpy as np
 import pandas as pd
 
-from core import contours, frames
+from core import contours, frames, hessian
 from core.labs.landscape import surfaces
 from core.snapshots import shared
 
 HEATMAP_POINTS = 61  # cells per side of the arena's heatmap (and the click's resolution)
 CONTOUR_POINTS = 161  # grid per side the iso-lines are traced on
 CONTOUR_LEVELS = 14
+DENSITY_POINTS = 400  # eigenvalue grid of the estimated spectral density
 
 
 # --- the arena ---------------------------------------------------------------------------------
@@ -119,3 +120,98 @@ def table(records: list[dict]) -> pd.DataFrame:
     """One row per training report, or, for the arena's records, one per optimizer and step."""
     train = [r for r in records if r.get("kind") == "train"]
     return frames.flat(train) if train else paths(records)
+
+
+# --- the trained network's views ---------------------------------------------------------------
+
+def _last(records: list[dict], kind: str) -> dict | None:
+    return next((r for r in reversed(records) if r.get("kind") == kind), None)
+
+
+@shared
+def linear_path(records: list[dict]) -> pd.DataFrame:
+    rec = _last(records, "path")
+    return pd.DataFrame(rec["rows"] if rec else [], columns=["split", "alpha", "loss", "accuracy"])
+
+
+@shared
+def grid(records: list[dict], kind: str) -> dict | None:
+    """The slice `kind` ("slice" or "trajectory") as chart frames: cells (a, b, loss, accuracy),
+    contour lines of the loss, the centre, the cell size, the path projected (trajectory)."""
+    rec = _last(records, kind)
+    if rec is None:
+        return None
+    a, b = np.asarray(rec["a"]), np.asarray(rec["b"])
+    loss, acc = np.asarray(rec["loss"]), np.asarray(rec["accuracy"])  # (A, B): row i is a[i]
+    ga, gb = np.meshgrid(a, b, indexing="ij")
+    cells = pd.DataFrame({"a": ga.ravel(), "b": gb.ravel(), "loss": loss.ravel(), "accuracy": acc.ravel()})
+    finite = np.where(np.isfinite(loss), loss, np.nan)
+    lines = contours.iso_lines(a, b, finite.T, contours.levels(finite.T, CONTOUR_LEVELS))
+    i, j = int(np.abs(a).argmin()), int(np.abs(b).argmin())
+    centre = pd.DataFrame({"x": [0.0], "y": [0.0], "what": ["trained weights"], "loss": [float(loss[i, j])]})
+    cell = (float(a[1] - a[0]) if len(a) > 1 else 1.0, float(b[1] - b[0]) if len(b) > 1 else 1.0)
+    path = pd.DataFrame(rec.get("path") or [], columns=["index", "epoch", "x", "y", "loss"])
+    return {"cells": cells, "lines": lines, "centre": centre, "cell": cell, "path": path,
+            "explained": rec.get("explained"), "centre_loss": float(loss[i, j])}
+
+
+def spectra(records: list[dict]) -> list[dict]:
+    return [r for r in records if r.get("kind") == "spectrum"]
+
+
+def density_rows(record: dict) -> list[dict]:
+    """The estimated density of one spectrum record on an eigenvalue grid spanning its extremes."""
+    nodes, weights = np.asarray(record["nodes"]), np.asarray(record["weights"])
+    lo, hi = min(record["bottom"] + [0.0]), max(record["top"] + [0.0])
+    pad = 0.05 * (hi - lo or 1.0)
+    grid = np.linspace(lo - pad, hi + pad, DENSITY_POINTS)
+    sigma = (hi - lo or 1.0) / 200  # a bump 0.5% of the spectrum's width
+    dens = hessian.density(nodes, weights, grid, sigma)
+    return [{"checkpoint": record["checkpoint"], "eigenvalue": float(g), "density": float(d)}
+            for g, d in zip(grid, dens)]
+
+
+@shared
+def spectrum_frames(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """(density or histogram rows, extreme eigenvalues, exact?) over the checkpoints computed."""
+    done = spectra(records)
+    exact = bool(done and done[0]["exact"])
+    extremes = []
+    for r in done:
+        values = r["eigenvalues"] if exact else r["bottom"] + r["top"]
+        extremes += [{"checkpoint": r["checkpoint"], "end": "smallest", "eigenvalue": min(values)},
+                     {"checkpoint": r["checkpoint"], "end": "largest", "eigenvalue": max(values)}]
+    extremes_df = pd.DataFrame(extremes, columns=["checkpoint", "end", "eigenvalue"])
+    if not exact:
+        rows = [row for r in done for row in density_rows(r)]
+        return pd.DataFrame(rows, columns=["checkpoint", "eigenvalue", "density"]), extremes_df, False
+    every = np.concatenate([np.asarray(r["eigenvalues"]) for r in done]) if done else np.zeros(1)
+    edges = np.linspace(every.min(), every.max() if every.max() > every.min() else every.min() + 1, 61)
+    rows = []
+    for r in done:
+        counts, _ = np.histogram(r["eigenvalues"], bins=edges)
+        rows += [{"checkpoint": r["checkpoint"], "lo": float(lo), "hi": float(hi), "count": int(c)}
+                 for lo, hi, c in zip(edges[:-1], edges[1:], counts)]
+    return pd.DataFrame(rows, columns=["checkpoint", "lo", "hi", "count"]), extremes_df, True
+
+
+@shared
+def spectrum_readings(records: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in spectra(records):
+        values = r["eigenvalues"] if r["exact"] else r["bottom"] + r["top"]
+        rows.append({"checkpoint": r["checkpoint"], "gradient norm": r["grad_norm"], "λ min": min(values),
+                     "λ max": max(values), "negative": r["negative"] if r["exact"] else None,
+                     "minimum ratio": r["min_ratio"],
+                     "ratio is": "exact" if r["exact"] else "estimated (SLQ)", "verdict": r["verdict"],
+                     "HVPs": r.get("hvps") if r["exact"] else r["lanczos_hvps"] + r["slq_hvps"],
+                     "note": r.get("message") or ""})
+    return pd.DataFrame(rows)
+
+
+@shared
+def stuck_frames(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rec = _last(records, "stuck")
+    rows = pd.DataFrame(rec["rows"] if rec else [], columns=["epoch", "loss", "grad_norm"])
+    spans = pd.DataFrame(rec["stalled"] if rec else [], columns=["start", "end"])
+    return rows, spans
