@@ -1,6 +1,6 @@
 """Seconds for a 2-D loss-landscape slice: the batched evaluation against the point-by-point loop.
 
-    python -m benchmarks.bench_landscape [--points 41] [--rows 4] [--repeats 3] [--epochs 2]
+    python -m benchmarks.bench_landscape [--points 41] [--rows 4] [--repeats 3] [--epochs 2] [--eigs 20]
                                          [--threads N] [--device cpu] [--json FILE] [--check]
 
 Two cases, each a --points x --points slice (default 41 x 41 = 1,681 networks) through the
@@ -31,8 +31,11 @@ batched slice's largest difference from the point-by-point one on the rows both 
 The target is a digits slice in under 5 s on a laptop-class CPU; `--check` exits 1 when the
 batched side is slower than the loop in any case.
 
-A section for the Hessian's figures (Lanczos eigenvalues of the same trained network) is marked
-below, `hessian_figures`; it prints nothing yet.
+Then, for the same trained networks, the Hessian of the loss on the whole train split (float64):
+the --eigs largest and smallest eigenvalues by Lanczos (scipy's eigsh on Hessian-vector products,
+at most --restarts ARPACK restarts), with the seconds and the number of Hessian-vector products;
+for the moons network, small enough for the whole Hessian, the exact spectrum beside it and how
+far Lanczos's extremes are from the exact ones.
 """
 from __future__ import annotations
 
@@ -50,10 +53,12 @@ from typing import Callable
 if not __package__:  # run as a file: make `core` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
 import torch
 from torch import nn
 
 from core import data as datasets
+from core import curvature, hessian
 from core import landscape as L
 from core.data import Data
 from core.device import configure_threads
@@ -155,10 +160,46 @@ def measure(s: Setup, rows: int, repeats: int, device: str, name: str) -> dict:
     }
 
 
-def hessian_figures(s: Setup) -> dict:
-    """Lanczos figures of the same trained network (top eigenvalues of the loss's Hessian, the
-    Hessian-vector products' cost) go here, beside the slice they explain. Not measured yet."""
-    return {}
+def hessian_figures(s: Setup, k: int, restarts: int) -> dict:
+    """The k largest and k smallest eigenvalues of the same trained network's Hessian (loss on the
+    whole train split, float64) by Lanczos: seconds, Hessian-vector products, what converged.
+    Where the network is small enough for the whole Hessian (hessian.MAX_EXACT), the exact
+    spectrum too, and the largest gap between Lanczos's and the exact extremes, relative to the
+    largest |eigenvalue|."""
+    loss = hessian.Loss(s.model, s.data, s.data.train)
+    theta = loss.theta0
+    hessian.hvp(loss, theta, torch.ones_like(theta))  # warm-up, off the clock
+    wall = time.perf_counter()
+    ends = hessian.lanczos_extremes(loss, theta, k=k, maxiter=restarts, seed=0)
+    out = {"k": k, "restarts": restarts, "lanczos_seconds": time.perf_counter() - wall, "hvps": ends.hvps,
+           "converged": ends.converged, "message": ends.message, "top": ends.top[:3].tolist(),
+           "bottom": ends.bottom[:3].tolist(), "params": loss.size}
+    if loss.size <= hessian.MAX_EXACT:
+        wall = time.perf_counter()
+        exact = hessian.exact_spectrum(loss, theta)
+        out["exact_seconds"] = time.perf_counter() - wall
+        scale = float(np.abs(exact).max())
+        top_gap = np.abs(ends.top - exact[::-1][:len(ends.top)]).max(initial=0.0)
+        bottom_gap = np.abs(ends.bottom - exact[:len(ends.bottom)]).max(initial=0.0)
+        out["max_gap_relative"] = float(max(top_gap, bottom_gap) / scale)
+        quad = hessian.slq(loss, theta, seed=0)
+        out["min_ratio_exact"] = curvature.classify(exact.tolist()).min_ratio
+        out["min_ratio_slq"] = hessian.estimated_min_ratio(quad.nodes, quad.weights, curvature.tolerance(exact.tolist()))
+    return out
+
+
+def print_hessian(figures: dict[str, dict]) -> None:
+    for name, h in figures.items():
+        line = (f"{name}: Lanczos top-{h['k']} and bottom-{h['k']} eigenvalues of {h['params']:,} weights in "
+                f"{h['lanczos_seconds']:.1f} s, {h['hvps']} Hessian-vector products, "
+                + ("converged" if h["converged"] else f"not all converged ({h['message']})")
+                + f"; largest {', '.join(f'{v:.4g}' for v in h['top'])}; smallest "
+                + ", ".join(f"{v:.4g}" for v in h["bottom"]))
+        if "exact_seconds" in h:
+            line += (f"; exact spectrum in {h['exact_seconds']:.1f} s, Lanczos extremes within "
+                     f"{h['max_gap_relative']:.1e} of the largest |eigenvalue|; minimum ratio exact "
+                     f"{h['min_ratio_exact']:.3f}, estimated by SLQ {h['min_ratio_slq']:.3f}")
+        print(line)
 
 
 def warm_up(s: Setup) -> None:
@@ -198,6 +239,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads (default: as the app's jobs run, core.device.configure_threads)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--eigs", type=int, default=20, help="Lanczos: eigenvalues at each end (default 20; 0: skip)")
+    p.add_argument("--restarts", type=int, default=100, help="Lanczos: cap on ARPACK restarts (default 100)")
     p.add_argument("--json", type=Path, default=None, help="write the figures to this file")
     p.add_argument("--check", action="store_true", help="exit 1 when batched is slower than pointwise")
     args = p.parse_args(argv)
@@ -221,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         s = setup(case, args.epochs, args.points, args.device)
         warm_up(s)
         results[case.name] = measure(s, args.rows, args.repeats, args.device, case.name)
-        extra[case.name] = hessian_figures(s)
+        if args.eigs:
+            extra[case.name] = hessian_figures(s, args.eigs, args.restarts)
     print_table(results, threads, args.device)
+    print_hessian(extra)
     if args.json is not None:
         config = {"points": args.points, "rows": args.rows, "repeats": args.repeats, "epochs": args.epochs,
                   "threads": threads, "device": args.device, "torch": torch.__version__, "span": SPAN,

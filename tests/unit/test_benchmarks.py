@@ -14,3 +14,17 @@ def test_the_race_benchmark_runs_both_sides_to_the_end(tmp_path):
     assert set(cases) == {"9x1 b32", "9x2 b32"}
     assert cases["9x1 b32"]["steps_per_run"] == 11 and cases["9x2 b32"]["steps_per_run"] == 3
     assert all(case["seconds"]["race"] > 0 and case["seconds"]["sequential"] > 0 for case in cases.values())
+
+
+def test_the_landscape_benchmark_runs_the_slice_and_the_hessian_figures(tmp_path):
+    from benchmarks import bench_landscape
+
+    out = tmp_path / "landscape.json"
+    assert bench_landscape.main(["--points", "5", "--rows", "1", "--repeats", "1", "--epochs", "1", "--eigs", "2",
+                                 "--restarts", "20", "--threads", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert set(figures["cases"]) == {"digits", "moons"}
+    assert all(c["max_rel_diff"] < 1e-4 and c["seconds"]["batched"] > 0 for c in figures["cases"].values())
+    moons = figures["hessian"]["moons"]
+    assert moons["hvps"] > 0 and moons["max_gap_relative"] < 1e-3 and abs(moons["min_ratio_slq"] - moons["min_ratio_exact"]) < 0.05
+    assert "exact_seconds" not in figures["hessian"]["digits"]  # 27,710 weights: Lanczos only

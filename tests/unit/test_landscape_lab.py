@@ -9,7 +9,7 @@ from core import curvature
 from core.jobs import Artifact
 from core.labs import get
 from core.labs.landscape import tables
-from core.labs.landscape.config import Arena, Config
+from core.labs.landscape.config import Arena, Config, View
 from core.labs.landscape.run import MAX_CHECKPOINTS, keep, run, run_arena
 
 LAB = get("landscape")
@@ -91,3 +91,70 @@ def test_checkpoints_are_thinned_keeping_the_first_and_last():
     many = [(float(i), torch.zeros(1)) for i in range(MAX_CHECKPOINTS + 1)]
     kept = keep(many)
     assert len(kept) <= MAX_CHECKPOINTS and kept[0][0] == 0.0 and kept[-1][0] == MAX_CHECKPOINTS
+
+
+# --- the trained network's views -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained():
+    config = Config(dataset="moons", depth=1, width=8, epochs=4)
+    out = list(run(config))
+    return config, next(o.value for o in out if isinstance(o, Artifact) and o.name == "network")
+
+
+def test_the_path_view_ends_at_the_initial_and_trained_losses(trained):
+    from core import data
+    from core.landscape import load_flat
+    from core.labs.landscape import views
+    from core.train import evaluate
+
+    config, network = trained
+    rows = [r for r in views.linear_path(network, config, View(path_points=5)) if r.get("kind") == "path"][0]["rows"]
+    loaded = data.load("moons", seed=config.seed)
+    model = views.model_of(network, network["checkpoints"][0], loaded.device)
+    for index, alpha in ((0, 0.0), (-1, 1.0)):
+        load_flat(model, network["checkpoints"][index])
+        for split, name in ((loaded.train, "train"), (loaded.valid, "validation")):
+            at = next(r for r in rows if r["split"] == name and r["alpha"] == alpha)
+            assert at["loss"] == pytest.approx(evaluate(model, loaded, split)[0], rel=1e-5)
+    assert [r["alpha"] for r in rows if r["split"] == "train"] == [-0.5, 0.0, 0.5, 1.0, 1.5]
+
+
+def test_the_spectrum_view_is_exact_on_a_small_net_and_reads_it_with_the_shared_tolerance(trained):
+    from core.labs.landscape import views
+
+    config, network = trained
+    out = [r for r in views.spectrum(network, config, View(at=2)) if r.get("kind") == "spectrum"]
+    assert [r["checkpoint"] for r in out] == ["initial weights", "epoch 4"] and out[-1]["status"] == "done"
+    for r in out:
+        values = r["eigenvalues"]
+        assert r["exact"] and len(values) == network["checkpoints"].shape[1] and values == sorted(values)
+        reading = curvature.classify(values)
+        assert (r["verdict"], r["min_ratio"], r["negative"]) == (reading.verdict, reading.min_ratio, reading.negative)
+    density, extremes, exact = tables.spectrum_frames(out)
+    assert exact and density.groupby("checkpoint")["count"].sum().tolist() == [len(out[0]["eigenvalues"])] * 2
+
+
+def test_a_view_stops_when_asked(trained):
+    from core.labs.landscape import views
+
+    config, network = trained
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 3
+
+    out = list(views.slices(network, config, View(resolution=41), stop=stop))
+    assert not any(r.get("kind") in ("slice", "trajectory") for r in out)
+
+
+def test_stalled_spans_need_a_flat_loss_and_a_large_gradient():
+    from core.labs.landscape.views import stalled
+
+    rows = [{"epoch": 0.0, "loss": 2.0, "grad_norm": 1.0}, {"epoch": 1.0, "loss": 1.0, "grad_norm": 0.8},
+            {"epoch": 2.0, "loss": 0.999, "grad_norm": 0.5},  # flat, gradient still half its start
+            {"epoch": 3.0, "loss": 0.998, "grad_norm": 0.4},
+            {"epoch": 4.0, "loss": 0.5, "grad_norm": 0.3},  # improving again
+            {"epoch": 5.0, "loss": 0.5, "grad_norm": 0.01}]  # flat at a critical point: not stuck
+    assert stalled(rows) == [{"start": 1.0, "end": 3.0}]

@@ -33,8 +33,10 @@ def keep(checkpoints: list[tuple[float, torch.Tensor]]) -> list[tuple[float, tor
 
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
-    """Train the network, saving its weights at the start and at every report; at the end the
-    weights, the checkpoints and what rebuilds the network as the artifact "network"."""
+    """Train the network, saving its weights at the start and at every epoch's end (not at the
+    reports within an epoch, which come by the clock: the checkpoints, and so every view, must be
+    the same for the same config); at the end the checkpoints and what rebuilds the network as
+    the artifact "network"."""
     loaded = yield from load(config, stop)
     if loaded is None:
         return
@@ -45,7 +47,7 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
     last: dict = {}
     for last in tag_runs(train(model, loaded, tspec, stop=stop), run=RUN, index=0, n_runs=1,
                          parameters=sum(p.numel() for p in model.parameters())):
-        if last["epoch"] > checkpoints[-1][0] and last.get("train_loss") is not None:
+        if last.get("epoch_end") and last["epoch"] > checkpoints[-1][0] and last.get("train_loss") is not None:
             checkpoints = keep(checkpoints + [(last["epoch"], flat(model))])
         yield last
     if last.get("status") in ("done", "early_stopped") and not stop():
