@@ -7,10 +7,13 @@ import functools
 import altair as alt
 import pandas as pd
 
-from core.charts import PALETTE, WIDTH, Spec, compile_spec as _compile, run_color, with_data as _with_data
+from core.charts import PALETTE, WIDTH, Spec, compile_spec as _compile, with_data as _with_data
 
+DENSITY_FLOOR = 1e-5  # the estimated density's log axis starts here (tables.DENSITY_FLOOR)
 START = "start"  # the arena's click selection: its name, read back by the page
 SIDE = 420  # the arena's plot, pixels per side
+# the arena's optimizers: colours that stand apart from each other and from viridis's blues and greens
+ARENA_PALETTE = ["#f58518", "#222222", "#e377c2", "#d62728", "#17becf", "#9d755d", "#ff9da6", "#7f7f7f"]
 OUTCOME_SHAPES = {"moving": "triangle-up", "in the box": "circle", "escaped": "cross", "diverged": "cross",
                   "cancelled": "square"}
 
@@ -20,6 +23,12 @@ def _heat(title: str = "loss") -> alt.Color:
     # and the saddle's negative half keeps its sign
     return alt.Color("loss:Q", title=title, scale=alt.Scale(type="symlog", scheme="viridis"),
                      legend=alt.Legend(orient="right", gradientLength=SIDE - 60))
+
+
+def _optimizer_color(runs: tuple[str, ...]) -> alt.Color:
+    colours = [ARENA_PALETTE[i % len(ARENA_PALETTE)] for i in range(len(runs))]
+    return alt.Color("run:N", title="optimizer", scale=alt.Scale(domain=list(runs), range=colours),
+                     legend=alt.Legend(labelLimit=300))
 
 
 @functools.lru_cache(maxsize=64)
@@ -41,7 +50,9 @@ def _arena_template(box: tuple[float, float, float, float], runs: tuple[str, ...
     lines = alt.Chart(alt.Data(name="contours")).mark_line(color="white", strokeWidth=0.8, opacity=0.55,
                                                            clip=True).encode(
         x=x, y=y, detail="line:N", order="order:Q", tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")])
-    colour = run_color(runs).title("optimizer")
+    colour = _optimizer_color(runs)
+    halo = alt.Chart(alt.Data(name="paths")).mark_line(strokeWidth=4.5, color="white", opacity=0.7, clip=True).encode(
+        x=x, y=y, order="step:Q", detail="run:N")
     path = alt.Chart(alt.Data(name="paths")).mark_line(strokeWidth=2, clip=True).encode(
         x=x, y=y, order="step:Q", color=colour,
         tooltip=["run:N", "step:Q", alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g"),
@@ -55,11 +66,11 @@ def _arena_template(box: tuple[float, float, float, float], runs: tuple[str, ...
     start = alt.Chart(alt.Data(name="start")).mark_point(shape="circle", size=160, color="white", strokeWidth=3,
                                                          filled=False).encode(
         x=x, y=y, tooltip=[alt.Tooltip("x:Q", title="start x"), alt.Tooltip("y:Q", title="start y")])
-    minima = alt.Chart(alt.Data(name="minima")).mark_point(shape="diamond", size=120, color="white", filled=True,
-                                                           stroke="black").encode(
+    minima = alt.Chart(alt.Data(name="minima")).mark_point(shape="diamond", size=300, color="white", filled=False,
+                                                           strokeWidth=2).encode(
         x=x, y=y, tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
                            alt.Tooltip("y:Q", format=".4g"), alt.Tooltip("loss:Q", format=".4g")])
-    chart = alt.layer(heat, lines, path, minima, start, heads).resolve_scale(color="independent", shape="independent")
+    chart = alt.layer(heat, lines, halo, path, minima, start, heads).resolve_scale(color="independent", shape="independent")
     return _compile(chart.properties(width=SIDE, height=SIDE, title="The surface, its contour lines and the paths "
                                                                     "(click to set the start)"))
 
@@ -79,7 +90,7 @@ def arena(cells: pd.DataFrame, lines: pd.DataFrame, paths: pd.DataFrame, heads: 
 def _steps_template(steps: int, runs: tuple[str, ...], gap: bool) -> Spec:
     y = (alt.Y("value:Q", title="loss − global minimum (log scale)", scale=alt.Scale(type="log"))
          if gap else alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)))
-    colour = run_color(runs).title("optimizer")
+    colour = _optimizer_color(runs)
     lines = alt.Chart(alt.Data(name="paths")).mark_line(clip=True).encode(
         x=alt.X("step:Q", title="optimizer step", scale=alt.Scale(domain=[0, steps])), y=y, color=colour,
         tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", format=".4g"),
@@ -100,7 +111,8 @@ def loss_per_step(paths: pd.DataFrame, *, steps: int, runs: list[str], replay: i
 
 @functools.lru_cache(maxsize=8)
 def _path_template() -> Spec:
-    x = alt.X("alpha:Q", title="α: θ = θ₀ + α (θ₁ − θ₀)", scale=alt.Scale(domain=[-0.5, 1.5], nice=False))
+    x = alt.X("alpha:Q", title="α: θ = θ₀ + α (θ₁ − θ₀); dashed: α = 0, the initial weights, and α = 1, the trained",
+              scale=alt.Scale(domain=[-0.5, 1.5], nice=False))
     split = alt.Color("split:N", title="split", scale=alt.Scale(domain=["train", "validation"], range=PALETTE[:2]))
     line = alt.Chart(alt.Data(name="path")).mark_line(point=alt.OverlayMarkDef(size=10)).encode(
         x=x, y=alt.Y("loss:Q", title="cross-entropy loss (nats, log scale)", scale=alt.Scale(type="log")),
@@ -108,9 +120,7 @@ def _path_template() -> Spec:
                               alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("accuracy:Q", format=".1%")])
     ends = alt.Chart(alt.Data(name="ends")).mark_rule(color="#888", strokeDash=[3, 3]).encode(
         x="alpha:Q", tooltip=["what:N"])
-    labels = alt.Chart(alt.Data(name="ends")).mark_text(align="left", dx=4, dy=-6, color="#555").encode(
-        x="alpha:Q", y=alt.value(10), text="what:N")
-    return _compile(alt.layer(line, ends, labels).properties(
+    return _compile(alt.layer(line, ends).properties(
         width=2 * WIDTH, height=260, title="Loss along the straight line from the initial to the trained weights"))
 
 
@@ -167,14 +177,15 @@ def _spectrum_template(exact: bool) -> Spec:
             tooltip=["checkpoint:N", alt.Tooltip("lo:Q", format=".3g"), alt.Tooltip("hi:Q", format=".3g"),
                      "count:Q"])
     else:
-        bars = alt.Chart(alt.Data(name="density")).mark_line().encode(
+        bars = alt.Chart(alt.Data(name="density")).mark_line(clip=True).encode(
             x=alt.X("eigenvalue:Q", title="Hessian eigenvalue λ", scale=alt.Scale(zero=False)),
-            y=alt.Y("density:Q", title="estimated spectral density (symlog)", scale=alt.Scale(type="symlog")),
+            y=alt.Y("density:Q", title="estimated spectral density (log scale)",
+                    scale=alt.Scale(type="log", domainMin=DENSITY_FLOOR, clamp=True)),
             color=colour, tooltip=["checkpoint:N", alt.Tooltip("eigenvalue:Q", format=".3g"),
                                    alt.Tooltip("density:Q", format=".3g")])
     zero = alt.Chart(alt.Data(name="zero")).mark_rule(color="#888", strokeDash=[3, 3]).encode(x="x:Q")
-    extremes = alt.Chart(alt.Data(name="extremes")).mark_tick(thickness=2, size=18).encode(
-        x="eigenvalue:Q", y=alt.value(SIDE - 100), color=colour,
+    extremes = alt.Chart(alt.Data(name="extremes")).mark_tick(thickness=3, size=16).encode(
+        x="eigenvalue:Q", y=alt.value(8), color=colour,
         tooltip=["checkpoint:N", "end:N", alt.Tooltip("eigenvalue:Q", format=".4g")])
     title = ("Hessian spectrum (exact), as a histogram" if exact else
              "Hessian spectrum: density by stochastic Lanczos quadrature; ticks: extreme eigenvalues by Lanczos")

@@ -15,6 +15,7 @@ HEATMAP_POINTS = 61  # cells per side of the arena's heatmap (and the click's re
 CONTOUR_POINTS = 161  # grid per side the iso-lines are traced on
 CONTOUR_LEVELS = 14
 DENSITY_POINTS = 400  # eigenvalue grid of the estimated spectral density
+DENSITY_FLOOR = 1e-5  # densities below are drawn at it (a log axis has no 0)
 
 
 # --- the arena ---------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def density_rows(record: dict) -> list[dict]:
     grid = np.linspace(lo - pad, hi + pad, DENSITY_POINTS)
     sigma = (hi - lo or 1.0) / 200  # a bump 0.5% of the spectrum's width
     dens = hessian.density(nodes, weights, grid, sigma)
-    return [{"checkpoint": record["checkpoint"], "eigenvalue": float(g), "density": float(d)}
+    return [{"checkpoint": record["checkpoint"], "eigenvalue": float(g), "density": max(float(d), DENSITY_FLOOR)}
             for g, d in zip(grid, dens)]
 
 
@@ -201,7 +202,7 @@ def spectrum_readings(records: list[dict]) -> pd.DataFrame:
     for r in spectra(records):
         values = r["eigenvalues"] if r["exact"] else r["bottom"] + r["top"]
         rows.append({"checkpoint": r["checkpoint"], "gradient norm": r["grad_norm"], "λ min": min(values),
-                     "λ max": max(values), "negative": r["negative"] if r["exact"] else None,
+                     "λ max": max(values), "negative": str(r["negative"]) if r["exact"] else f"≥ {r['negative']} of the {len(r['bottom'])} smallest",
                      "minimum ratio": r["min_ratio"],
                      "ratio is": "exact" if r["exact"] else "estimated (SLQ)", "verdict": r["verdict"],
                      "HVPs": r.get("hvps") if r["exact"] else r["lanczos_hvps"] + r["slq_hvps"],
