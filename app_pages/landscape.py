@@ -94,6 +94,11 @@ def arena(config: Arena) -> None:
         st.vega_lite_chart(spec=charts.loss_per_step(tables.paths(records), steps=config.steps, runs=runs,
                                                      replay=upto,
                                                      minimum=tables.minimum(config.surface, config.condition)))
+    at = tables.reading_at(config.surface, config.condition, config.x0, config.y0)
+    st.caption(f"At the start ({at['x']:g}, {at['y']:g}): loss {at['loss']:.4g}, gradient norm {at['grad_norm']:.3g}, "
+               f"Hessian eigenvalues {', '.join(f'{v:.4g}' for v in at['eigenvalues'])}: "
+               + (f"a critical point, verdict **{at['verdict']}**." if at["critical"] else
+                  f"not a critical point; the curvature there is that of a {at['verdict'].split(':')[0]}."))
     st.dataframe(tables.readings(records), hide_index=True, width="stretch", column_config={
         "learning rate": st.column_config.NumberColumn(format="%g"),
         "x": st.column_config.NumberColumn(format="%.4g"), "y": st.column_config.NumberColumn(format="%.4g"),
@@ -311,7 +316,16 @@ view = View(**form.values(View))
 st.caption(f"Every view: mean cross-entropy on the whole {view.split} split, in eval mode.")
 done = trained()
 if done is None:
-    st.caption("Train first: the views open on the network once its training has finished.")
+    ended = panel.job is not None and panel.job.is_terminal
+    if ended and panel.job.artifacts_dropped:
+        st.info("The trained weights were freed to keep the server's memory bounded: press **Train** again to "
+                "bring them back (the curves above stay).")
+    elif ended:
+        st.info("The views need a network whose training finished; this run "
+                f"{'diverged' if panel.job.status == 'diverged' else 'did not finish'}. Change the settings (a "
+                "smaller learning rate) and train again.")
+    else:
+        st.caption("Train first: the views open on the network once its training has finished.")
 else:
     train_job, network = done
     tabs = st.tabs([v[0] for v in VIEWS.values()])

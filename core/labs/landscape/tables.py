@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core import contours, frames, hessian
-from core.labs.landscape import surfaces
+from core.labs.landscape import arena, surfaces
 from core.snapshots import shared
 
 HEATMAP_POINTS = 61  # cells per side of the arena's heatmap (and the click's resolution)
@@ -46,6 +46,12 @@ def minimum(name: str, condition: float) -> float | None:
     """The surface's global minimum value; None where it has none (unbounded below)."""
     s = surfaces.get(name)
     return min(surfaces.value(name, condition, x, y) for x, y in s.minima) if s.minima else None
+
+
+@functools.lru_cache(maxsize=256)
+def reading_at(name: str, condition: float, x: float, y: float) -> dict:
+    """The surface's value, gradient norm and curvature at one point (the start)."""
+    return arena.reading(name, condition, (x, y))
 
 
 def paths_of(records: list[dict]) -> list[dict]:
