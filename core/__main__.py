@@ -62,6 +62,10 @@ def resolve(name: str) -> tuple[type, Callable]:
 def _line(rec: dict, name: str) -> str:
     if rec.get("kind") == "finder":
         return f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
+    if rec.get("kind") == "progress":  # a long computation's heartbeat: one line per thing computed
+        return f"computing {rec.get('what', '')}" + (f" (view {rec['view']})" if rec.get("view") else "")
+    if rec.get("view") and rec.get("kind") != "train":
+        return f"[{rec.get('progress', 0):4.0%}] view {rec['view']}: {rec.get('kind')} {rec.get('checkpoint', '')}".rstrip()
     line = f"[{rec.get('progress', 0):4.0%}] {rec.get('run', rec.get('combo', name))}"
     if rec.get("epoch") is not None:
         line += f": epoch {rec['epoch']:g}"

@@ -77,7 +77,7 @@ def walk(surface: str, condition: float, start: Sequence[float], steps: int, noi
                       generator=torch.Generator().manual_seed(seed), **hyper)
     second_order = optim.get(entrant.optimizer).needs_hessian
     xs, ys, losses, norms = [], [], [], []
-    status, escaped_at, message = "done", None, f"done: {steps} steps"
+    status, escaped_at, message = "done", None, f"ran all {steps} steps"
     for step in range(steps + 1):
         loss, grad = _value_and_grad(f, p, create_graph=second_order and optim.hessian_due(opt))
         value = float(loss.detach())

@@ -107,3 +107,17 @@ class View:
 
     def __post_init__(self) -> None:
         validate(self)
+
+
+@dataclass(frozen=True)
+class Views(Config, View):
+    """Headless: train the network, then compute every view of it (`python -m core run landscape.views`)."""
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def training(self) -> Config:
+        return Config(**{f: getattr(self, f) for f in Config.__dataclass_fields__})
+
+    def view(self) -> View:
+        return View(**{f: getattr(self, f) for f in View.__dataclass_fields__})

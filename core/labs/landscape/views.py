@@ -17,7 +17,7 @@ from core import curvature, hessian
 from core import landscape as L
 from core.labs.base import Stop, never
 from core.labs.common import in_background, load
-from core.labs.landscape.config import Config, View
+from core.labs.landscape.config import Config, View, Views
 from core.models import MLP, MLPSpec, build_mlp
 
 SLQ_STEPS, SLQ_PROBES = 60, 4  # stochastic Lanczos quadrature: HVPs = steps × probes per checkpoint
@@ -131,7 +131,8 @@ def spectrum(network: dict, config: Config, view: View, stop: Stop = never) -> I
                 return _exact(loss, theta, overall)
             return _estimated(loss, theta, view.eigs, config.seed, overall)
 
-        out = yield from in_background(compute, stop, kind="progress", what=checkpoint_label(network, index))
+        label = checkpoint_label(network, index)
+        out = yield from in_background(compute, stop, kind="progress", what=f"the spectrum: {label}")
         if out is None:
             return
         yield {"kind": "spectrum", "checkpoint": checkpoint_label(network, index), "index": index,
@@ -213,3 +214,32 @@ def stalled(rows: list[dict]) -> list[dict]:
             else:
                 spans.append({"start": a["epoch"], "end": b["epoch"]})
     return spans
+
+
+ALL = {"path": linear_path, "slices": slices, "spectrum": spectrum, "stuck": stuck}
+
+
+def run_all(config: Views, stop: Stop = never) -> Iterator[dict]:
+    """Train the network, then compute the four views of it, one after another (the CLI's
+    `landscape.views`): training is the first half of the progress, the views the second."""
+    from core.labs.landscape.run import run  # the run module imports the arena, not these views
+
+    network = None
+    for rec in run(config.training(), stop):
+        if isinstance(rec, dict):
+            yield {**rec, "progress": 0.5 * rec.get("progress", 0.0), "status": "running"}
+        elif rec.name == "network":
+            network = rec.value
+    if network is None or stop():
+        yield {"kind": "views", "progress": 1.0, "status": "cancelled" if stop() else "diverged",
+               "message": "no view: the training did not finish"}
+        return
+    view = config.view()
+    for i, (name, fn) in enumerate(ALL.items()):
+        for rec in fn(network, config.training(), view, stop):
+            yield {**rec, "view": name, "progress": 0.5 + 0.5 * (i + rec.get("progress", 0.0)) / len(ALL),
+                   "status": "running"}
+        if stop():
+            yield {"kind": "views", "progress": 1.0, "status": "cancelled", "message": f"stopped at the {name} view"}
+            return
+    yield {"kind": "views", "progress": 1.0, "status": "done", "message": "all four views computed"}
