@@ -33,7 +33,7 @@ batched side is slower than the loop in any case.
 
 Then, for the same trained networks, the Hessian of the loss on the whole train split (float64):
 the --eigs largest and smallest eigenvalues by Lanczos (scipy's eigsh on Hessian-vector products,
-at most --restarts ARPACK restarts), with the seconds and the number of Hessian-vector products;
+at most --restarts ARPACK restarts, as many Lanczos vectors as the app keeps), with the seconds and the number of Hessian-vector products;
 for the moons network, small enough for the whole Hessian, the exact spectrum beside it and how
 far Lanczos's extremes are from the exact ones.
 """
@@ -62,6 +62,7 @@ from core import curvature, hessian
 from core import landscape as L
 from core.data import Data
 from core.device import configure_threads
+from core.labs.landscape.views import lanczos_vectors
 from core.models import MLPSpec, build_mlp
 from core.train import TrainSpec, evaluate, train
 
@@ -170,7 +171,7 @@ def hessian_figures(s: Setup, k: int, restarts: int) -> dict:
     theta = loss.theta0
     hessian.hvp(loss, theta, torch.ones_like(theta))  # warm-up, off the clock
     wall = time.perf_counter()
-    ends = hessian.lanczos_extremes(loss, theta, k=k, maxiter=restarts, seed=0)
+    ends = hessian.lanczos_extremes(loss, theta, k=k, maxiter=restarts, seed=0, ncv=lanczos_vectors(k))
     out = {"k": k, "restarts": restarts, "lanczos_seconds": time.perf_counter() - wall, "hvps": ends.hvps,
            "converged": ends.converged, "message": ends.message, "top": ends.top[:3].tolist(),
            "bottom": ends.bottom[:3].tolist(), "params": loss.size}
