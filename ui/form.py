@@ -267,6 +267,10 @@ class Form:
                 if outside or wkey not in st.session_state or (_as_widget(before) == st.session_state[wkey]
                                                                 and before != default):
                     st.session_state[wkey] = _as_widget(value)  # seeded; a default follows its default
+                else:  # set again on every run, as Form.__init__ does for every setting: sent with the
+                    # widget, so an input the browser draws afresh after an interrupted run shows it
+                    # rather than its bare default (0), which its next rerun would send back
+                    st.session_state[wkey] = st.session_state[wkey]
                 st.session_state[f"{wkey}/default"] = default
                 box = cols[n % 3]
                 got = draw(box, item, key, default, wkey) if draw else None
