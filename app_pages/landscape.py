@@ -84,7 +84,7 @@ def arena(config: Arena) -> None:
     box = surface.box
     cell = ((box[1] - box[0]) / (tables.HEATMAP_POINTS - 1), (box[3] - box[2]) / (tables.HEATMAP_POINTS - 1))
     runs = [e.name for e in config.entrants()]
-    left, right = st.columns([1.25, 1])
+    left, right = st.columns([1.5, 1])
     with left:
         st.vega_lite_chart(spec=charts.arena(cells, lines, tables.paths(records, upto=upto),
                                              tables.heads(records, upto=upto), box=box, runs=runs,
@@ -187,7 +187,7 @@ def view_panel(name: str, train_job, network: dict, view: View) -> live.LivePane
 
     def start():
         return jobs.submit(functools.partial(fn, network, cfg, view), label=f"landscape-{name}", lane=lane,
-                           key=prefix + C.key(view), config=view)
+                           key=prefix + C.key(view))
 
     vpanel.controls(start, label="Compute")
     return vpanel

@@ -11,7 +11,7 @@ from core.charts import PALETTE, WIDTH, Spec, compile_spec as _compile, with_dat
 
 DENSITY_FLOOR = 1e-5  # the estimated density's log axis starts here (tables.DENSITY_FLOOR)
 START = "start"  # the arena's click selection: its name, read back by the page
-SIDE = 420  # the arena's plot, pixels per side
+SIDE = 340  # the arena's plot, pixels per side
 # the arena's optimizers: colours that stand apart from each other and from viridis's blues and greens
 ARENA_PALETTE = ["#f58518", "#222222", "#e377c2", "#d62728", "#17becf", "#9d755d", "#ff9da6", "#7f7f7f"]
 OUTCOME_SHAPES = {"moving": "triangle-up", "in the box": "circle", "escaped": "cross", "diverged": "cross",
@@ -22,13 +22,13 @@ def _heat(title: str = "loss") -> alt.Color:
     # symlog: linear near zero, logarithmic far from it, so Rosenbrock's rim does not wash out its valley
     # and the saddle's negative half keeps its sign
     return alt.Color("loss:Q", title=title, scale=alt.Scale(type="symlog", scheme="viridis"),
-                     legend=alt.Legend(orient="right", gradientLength=SIDE - 60))
+                     legend=alt.Legend(orient="right", gradientLength=150))
 
 
-def _optimizer_color(runs: tuple[str, ...]) -> alt.Color:
+def _optimizer_color(runs: tuple[str, ...], orient: str = "right") -> alt.Color:
     colours = [ARENA_PALETTE[i % len(ARENA_PALETTE)] for i in range(len(runs))]
     return alt.Color("run:N", title="optimizer", scale=alt.Scale(domain=list(runs), range=colours),
-                     legend=alt.Legend(labelLimit=300))
+                     legend=alt.Legend(labelLimit=300, orient=orient))
 
 
 @functools.lru_cache(maxsize=64)
@@ -38,9 +38,10 @@ def _arena_template(box: tuple[float, float, float, float], runs: tuple[str, ...
     x = alt.X("x:Q", title="x (first parameter)", scale=alt.Scale(domain=[x_lo, x_hi], nice=False, zero=False))
     y = alt.Y("y:Q", title="y (second parameter)", scale=alt.Scale(domain=[y_lo, y_hi], nice=False, zero=False))
     pick = alt.selection_point(name=START, on="click", fields=["x", "y"], clear=False, empty=False)
-    heat = alt.Chart(alt.Data(name="cells")).mark_rect().transform_calculate(
-        x2=f"datum.x + {dx / 2!r}", y2=f"datum.y + {dy / 2!r}", x1=f"datum.x - {dx / 2!r}",
-        y1=f"datum.y - {dy / 2!r}").encode(
+    # each cell a hair wider than the grid step, so anti-aliased edges leave no seams between cells
+    hx, hy = 0.51 * dx, 0.51 * dy
+    heat = alt.Chart(alt.Data(name="cells")).mark_rect(clip=True).transform_calculate(
+        x2=f"datum.x + {hx!r}", y2=f"datum.y + {hy!r}", x1=f"datum.x - {hx!r}", y1=f"datum.y - {hy!r}").encode(
         x=alt.X("x1:Q", title="x (first parameter)", scale=alt.Scale(domain=[x_lo, x_hi], nice=False, zero=False)),
         x2="x2:Q",
         y=alt.Y("y1:Q", title="y (second parameter)", scale=alt.Scale(domain=[y_lo, y_hi], nice=False, zero=False)),
@@ -97,7 +98,7 @@ def _steps_template(steps: int, runs: tuple[str, ...], gap: bool) -> Spec:
                  alt.Tooltip("grad_norm:Q", format=".3g", title="gradient norm")])
     now = alt.Chart(alt.Data(name="now")).mark_rule(color="#888", strokeDash=[3, 3]).encode(
         x="step:Q", tooltip=[alt.Tooltip("step:Q", title="replayed up to step")])
-    return _compile(alt.layer(lines, now).properties(width=WIDTH, height=SIDE - 40, title="Loss at every step"))
+    return _compile(alt.layer(lines, now).properties(width=WIDTH, height=SIDE, title="Loss at every step"))
 
 
 def loss_per_step(paths: pd.DataFrame, *, steps: int, runs: list[str], replay: int, minimum: float | None) -> Spec:
@@ -132,9 +133,9 @@ def linear_path(df: pd.DataFrame) -> Spec:
 @functools.lru_cache(maxsize=32)
 def _slice_template(title: str, x_title: str, y_title: str, cell: tuple[float, float], with_path: bool) -> Spec:
     dx, dy = cell
-    heat = alt.Chart(alt.Data(name="cells")).mark_rect().transform_calculate(
-        a1=f"datum.a - {dx / 2!r}", a2=f"datum.a + {dx / 2!r}", b1=f"datum.b - {dy / 2!r}",
-        b2=f"datum.b + {dy / 2!r}").encode(
+    hx, hy = 0.51 * dx, 0.51 * dy  # a hair over half a step: no seams between cells
+    heat = alt.Chart(alt.Data(name="cells")).mark_rect(clip=True).transform_calculate(
+        a1=f"datum.a - {hx!r}", a2=f"datum.a + {hx!r}", b1=f"datum.b - {hy!r}", b2=f"datum.b + {hy!r}").encode(
         x=alt.X("a1:Q", title=x_title, scale=alt.Scale(nice=False, zero=False)), x2="a2:Q",
         y=alt.Y("b1:Q", title=y_title, scale=alt.Scale(nice=False, zero=False)), y2="b2:Q",
         color=alt.Color("loss:Q", title="loss (nats)", scale=alt.Scale(type="log", scheme="viridis"),

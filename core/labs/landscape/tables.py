@@ -88,12 +88,15 @@ def readings(records: list[dict]) -> pd.DataFrame:
     """Per optimizer: how its path ended and, where it ended inside the box, the reading there."""
     rows = []
     for r in paths_of(records):
-        end = r.get("end") or {}
+        # a path that left the box: where it crossed the edge, with no curvature reading (none applies)
+        edge = {"x": r["x"][-1], "y": r["y"][-1], "loss": r["loss"][-1], "grad_norm": r["grad_norm"][-1],
+                "verdict": "left the box: no reading"} if r["x"] else {}
+        end = r.get("end") or edge
         eig = end.get("eigenvalues") or []
         rows.append({"optimizer": r["run"], "learning rate": r["lr"], "ended": r.get("message", r["status"]),
                      "x": end.get("x"), "y": end.get("y"), "loss": end.get("loss"),
                      "gradient norm": end.get("grad_norm"),
-                     "eigenvalues": ", ".join(f"{v:.4g}" for v in eig) if eig else None,
+                     "eigenvalues": ", ".join(f"{v:.4g}" for v in eig) if eig else "",
                      "minimum ratio": end.get("min_ratio"), "verdict": end.get("verdict")})
     return pd.DataFrame(rows)
 
