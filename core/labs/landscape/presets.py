@@ -33,14 +33,15 @@ PRESETS = presets(
            {"surface": "two_minima", "x0": 1.9, "y0": 1.0, "steps": 300, "noise": 0.0,
             "optimizers": ("sgd", "momentum"), "rate": 0.05, "settings": ("momentum:lr=0.02",)}),
     Preset("Stuck, or bouncing? Adam at 10× its usual rate",
-           "The default 3×100 net on digits with Adam at 0.01: the training loss stalls, even rises, around epochs "
-           "5–9 while the full gradient stays above 10% of its starting norm: no critical point, the steps bounce. "
+           "The default 3×100 net on digits with Adam at 0.01: the training loss stalls, even rises, at epochs "
+           "5–9 and 11–12 while the full gradient stays above 10% of its starting norm: no critical point, the steps bounce. "
            "Train, then compute \"Is it really stuck?\".",
            {"dataset": "digits", "depth": 3, "width": 100, "activation": "relu", "init": "he_normal",
             "optimizer": "adam", "lr": 0.01, "epochs": 20, "batch_size": 32}),
     Preset("A small network on spirals: its exact Hessian",
-           "A 2×16 tanh network on the spirals (354 parameters), so the spectrum is exact rather than estimated: "
-           "watch the negative eigenvalues shrink from checkpoint to checkpoint.",
-           {"dataset": "spirals", "depth": 2, "width": 16, "activation": "tanh", "init": "glorot_normal",
-            "optimizer": "adam", "lr": 0.01, "epochs": 60, "batch_size": 32}),
+           "A 2×32 tanh network on the spirals (1,218 parameters), small enough for the whole Hessian: after 100 "
+           "epochs of Adam at 0.01 it reaches 99.5% validation accuracy, and at three checkpoints the most negative "
+           "eigenvalue goes from −0.71 to −0.24 to −0.075, while most eigenvalues sit within the tolerance of zero.",
+           {"dataset": "spirals", "depth": 2, "width": 32, "activation": "tanh", "init": "glorot_normal",
+            "optimizer": "adam", "lr": 0.01, "epochs": 100, "batch_size": 32, "at": 3}),
 )
