@@ -19,6 +19,7 @@ EXAMPLES = {
                   "optimizer": "momentum", "start_lr": "0.0001", "end_lr": "1.0"},
     "dropout": {"rates": "0.1,0.3", "inspect": "0.3", "gallery": "wrong", "dataset": "fashion-mnist"},
     "variance": {"activations": "relu,selu", "inits": "he_normal,lecun_normal", "hist_layers": "2,3"},
+    "landscape": {"optimizers": "sgd,adam", "settings": "adam:lr=0.2"},
     "activations": {"names": "relu,tanh", "activations": "relu,elu", "z_min": "-3.0", "z_max": "4.0", "z": "2.0"},
 }
 COMMON = {"dataset": "moons", "device": "cpu", "seed": "1"}
