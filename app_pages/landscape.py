@@ -88,7 +88,8 @@ def arena(config: Arena) -> None:
     with left:
         st.vega_lite_chart(spec=charts.arena(cells, lines, tables.paths(records, upto=upto),
                                              tables.heads(records, upto=upto), box=box, runs=runs,
-                                             start=(config.x0, config.y0), minima=tables.minima(config.surface, config.condition), cell=cell),
+                                             start=(config.x0, config.y0), cell=cell,
+                                             minima=tables.minima(config.surface, config.condition)),
                            key=CLICK, on_select="rerun", selection_mode=charts.START)
     with right:
         st.vega_lite_chart(spec=charts.loss_per_step(tables.paths(records), steps=config.steps, runs=runs,
@@ -208,7 +209,8 @@ def path_view(train_job, network: dict, view: View) -> None:
                    "smoothly with no bump in between says the trained weights were reachable straight from the "
                    "start: the obstacles of training lie off this line, not on it.")
 
-    vpanel.show(with_prompt(draw, "Press **Compute** for the loss on both splits along the line, α from −0.5 to 1.5."))
+    vpanel.show(with_prompt(draw, "Press **Compute** for the loss on both splits along the line, "
+                                  "α from −0.5 to 1.5."))
 
 
 def slice_view(train_job, network: dict, view: View) -> None:
@@ -238,11 +240,13 @@ def slice_view(train_job, network: dict, view: View) -> None:
                     title="The training trajectory on its own plane",
                     x_title=f"1st principal direction ({e1:.0%} of the path)",
                     y_title=f"2nd principal direction ({e2:.0%})"))
-                st.caption("The plane of the two principal directions of the saved checkpoints (PCA of θᵢ − θ_final); "
+                st.caption("The plane of the two principal directions of the saved checkpoints "
+                           "(PCA of θᵢ − θ_final); "
                            "orange: the checkpoints projected on it, from the initial weights to the centre. The "
                            f"two directions hold {e1 + e2:.0%} of the path's variance.")
 
-    vpanel.show(with_prompt(draw, "Press **Compute** for both slices: the grid is evaluated in batches of weight vectors."))
+    vpanel.show(with_prompt(draw, "Press **Compute** for both slices: the grid is evaluated in batches of "
+                                  "weight vectors."))
 
 
 def spectrum_view(train_job, network: dict, view: View) -> None:
@@ -268,7 +272,8 @@ def spectrum_view(train_job, network: dict, view: View) -> None:
         st.vega_lite_chart(spec=charts.spectrum(density, extremes, exact=is_exact))
         st.dataframe(tables.spectrum_readings(records), hide_index=True, width="stretch", column_config={
             "gradient norm": st.column_config.NumberColumn(format="%.2e"),
-            "λ min": st.column_config.NumberColumn(format="%.3g"), "λ max": st.column_config.NumberColumn(format="%.3g"),
+            "λ min": st.column_config.NumberColumn(format="%.3g"),
+            "λ max": st.column_config.NumberColumn(format="%.3g"),
             "minimum ratio": st.column_config.NumberColumn(format="%.3f", help="share of positive eigenvalues")})
         st.caption(f"The verdicts use the arena's tolerance: {curvature.tolerance_text()}. A trained network has "
                    "many eigenvalues near zero (directions the loss hardly depends on), so the exact test often "

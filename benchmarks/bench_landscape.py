@@ -1,6 +1,6 @@
 """Seconds for a 2-D loss-landscape slice: the batched evaluation against the point-by-point loop.
 
-    python -m benchmarks.bench_landscape [--points 41] [--rows 4] [--repeats 3] [--epochs 2] [--eigs 20]
+    python -m benchmarks.bench_landscape [--points 41] [--rows 41] [--repeats 3] [--epochs 2] [--eigs 20]
                                          [--threads N] [--device cpu] [--json FILE] [--check]
 
 Two cases, each a --points x --points slice (default 41 x 41 = 1,681 networks) through the
@@ -14,26 +14,28 @@ trained weights along two filter-normalized random directions (seed 0), a and b 
 
 Two sides compute the same slice:
 
-  batched    `core.landscape.grid_losses`: stacks of weight vectors through `functional_call`
-             under `vmap`, in chunks of points and examples (`core.landscape.CHUNKS`).
+  batched    `core.landscape.grid_losses`: for a plain MLP, `plane_losses` (the first layer's
+             products with the centre and the two directions computed once, the later layers
+             with stacked weights through batched matrix products), in chunks of points and
+             examples (`core.landscape.CHUNKS`); other models go through `functional_call` under `vmap`.
   pointwise  `core.landscape.grid_losses_pointwise`: each point's weights loaded into the model,
-             then `core.train.evaluate`, as the app's evaluate() does. The whole loop would take
-             as long as the batched side or longer, so it runs on the first --rows rows of the
-             grid (--rows x --points points) and its time is scaled to the full grid: every
-             point costs the loop the same.
+             then `core.train.evaluate`, as the app's evaluate() does.
 
-Each case runs --repeats times, the sides interleaved, and the median seconds are kept (wall
-clock and process CPU; with other processes on the cores, the CPU seconds are the steadier view).
-Torch's thread count is by default the one the app's background jobs use
-(`core.device.configure_threads`: one per two cores, or $DYNAMICS_TORCH_THREADS); --threads sets it.
-Printed per case: both sides' seconds for the full slice, the ratio pointwise / batched, and the
-batched slice's largest difference from the point-by-point one on the rows both computed.
-The target is a digits slice in under 5 s on a laptop-class CPU; `--check` exits 1 when the
-batched side is slower than the loop in any case.
+Each repeat times the batched side on the whole slice (the median is kept: the target is a digits
+slice in under 5 s), then both sides row by row on the first --rows rows, back to back with the
+order alternating, so that both meet the same machine: on a shared CPU its speed drifts by half
+within a minute, which a side timed a minute after the other would take for its own. The ratio
+pointwise / batched is the median over repeats of those row sums (wall clock and process CPU);
+the loop's seconds for the whole slice are scaled from its rows. Torch's thread count is by
+default the one the app's background jobs use (`core.device.configure_threads`: one per two
+cores, or $DYNAMICS_TORCH_THREADS); --threads sets it. Also printed: the batched slice's largest
+difference from the point-by-point one. `--check` exits 1 when the batched side is slower than
+the loop in any case.
 
 Then, for the same trained networks, the Hessian of the loss on the whole train split (float64):
 the --eigs largest and smallest eigenvalues by Lanczos (scipy's eigsh on Hessian-vector products,
-at most --restarts ARPACK restarts, as many Lanczos vectors as the app keeps), with the seconds and the number of Hessian-vector products;
+at most --restarts ARPACK restarts, as many Lanczos vectors as the app keeps), with the seconds and
+the number of Hessian-vector products;
 for the moons network, small enough for the whole Hessian, the exact spectrum beside it and how
 far Lanczos's extremes are from the exact ones.
 """
@@ -115,6 +117,16 @@ def sides(s: Setup, rows: int) -> dict[str, Callable[[], L.Surface]]:
     }
 
 
+def row_sides(s: Setup, i: int) -> dict[str, Callable[[], L.Surface]]:
+    """Row i of the grid (a = axis[i], every b) by both sides."""
+    row = s.axis[i:i + 1]
+    return {
+        BATCHED: lambda: L.grid_losses(s.model, s.center, s.d1, s.d2, row, s.axis, s.data, s.data.train),
+        POINTWISE: lambda: L.grid_losses_pointwise(s.model, s.center, s.d1, s.d2, row, s.axis, s.data,
+                                                   s.data.train),
+    }
+
+
 def timed(fn: Callable[[], L.Surface], device: str) -> tuple[L.Surface, float, float]:
     """The result, wall seconds and process CPU seconds."""
     gc.collect()
@@ -131,29 +143,48 @@ def _sync(device: str) -> None:
 
 
 def measure(s: Setup, rows: int, repeats: int, device: str, name: str) -> dict:
-    """Median seconds of both sides for the full slice (pointwise scaled from its rows)."""
-    fns = sides(s, rows)
+    """The batched side's seconds for the full slice (median over repeats), and the ratio of the
+    two sides taken row by row: each of the first `rows` rows of the grid computed by both sides
+    back to back, the order alternating, so that both meet the same machine (on a shared CPU its
+    speed drifts by 1.5x within a minute); the pointwise loop's seconds are scaled from its rows."""
     points = len(s.axis)
-    scale = {BATCHED: 1.0, POINTWISE: points / rows}
+    full = sides(s, rows)[BATCHED]
     wall: dict[str, list[float]] = {k: [] for k in SIDES}
     cpu: dict[str, list[float]] = {k: [] for k in SIDES}
+    ratios: list[float] = []
+    cpu_ratios: list[float] = []
     out: dict[str, L.Surface] = {}
     for r in range(repeats):
-        for i in range(len(SIDES)):
-            side = SIDES[(r + i) % len(SIDES)]
-            out[side], w, c = timed(fns[side], device)
-            wall[side].append(w * scale[side])
-            cpu[side].append(c * scale[side])
-            print(f"  {name:<7} repeat {r + 1}/{repeats}  {side:<10} {wall[side][-1]:7.2f} s  "
-                  f"(cpu {cpu[side][-1]:.2f} s)", flush=True)
+        out[BATCHED], w, c = timed(full, device)
+        wall[BATCHED].append(w)
+        cpu[BATCHED].append(c)
+        row_wall = {k: 0.0 for k in SIDES}
+        row_cpu = {k: 0.0 for k in SIDES}
+        for i in range(rows):
+            fns = row_sides(s, i)
+            for j in range(len(SIDES)):
+                side = SIDES[(i + j) % len(SIDES)]
+                got, w, c = timed(fns[side], device)
+                row_wall[side] += w
+                row_cpu[side] += c
+                if side == POINTWISE:
+                    out.setdefault("rows", []).append(got)
+        wall[POINTWISE].append(row_wall[POINTWISE] * points / rows)
+        cpu[POINTWISE].append(row_cpu[POINTWISE] * points / rows)
+        ratios.append(row_wall[POINTWISE] / row_wall[BATCHED])
+        cpu_ratios.append(row_cpu[POINTWISE] / row_cpu[BATCHED])
+        print(f"  {name:<7} repeat {r + 1}/{repeats}  batched slice {wall[BATCHED][-1]:6.2f} s; row by row on "
+              f"{rows} rows: pointwise / batched {ratios[-1]:.2f}x (cpu {cpu_ratios[-1]:.2f}x)", flush=True)
     med = {k: statistics.median(v) for k, v in wall.items()}
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    pointwise = torch.cat([got.loss for got in out.pop("rows")[:rows]])  # (rows, points)
+    out[POINTWISE] = L.Surface(s.axis[:rows], s.axis, pointwise, pointwise)
     centre = points // 2
     diff = (out[BATCHED].loss[:rows] - out[POINTWISE].loss).abs() / out[POINTWISE].loss.abs()
     return {
         "points": points * points, "params": s.center.numel(), "examples": len(s.data.train),
         "pointwise_points_timed": rows * points, "seconds": med, "cpu_seconds": med_cpu,
-        "ratio": med[POINTWISE] / med[BATCHED], "cpu_ratio": med_cpu[POINTWISE] / med_cpu[BATCHED],
+        "ratio": statistics.median(ratios), "cpu_ratio": statistics.median(cpu_ratios),
         "max_rel_diff": float(diff.max()), "centre_loss": float(out[BATCHED].loss[centre, centre]),
         "trained_loss": evaluate(s.model, s.data, s.data.train)[0],
         "loss_range": [float(out[BATCHED].loss.min()), float(out[BATCHED].loss.max())],
@@ -185,7 +216,8 @@ def hessian_figures(s: Setup, k: int, restarts: int) -> dict:
         out["max_gap_relative"] = float(max(top_gap, bottom_gap) / scale)
         quad = hessian.slq(loss, theta, seed=0)
         out["min_ratio_exact"] = curvature.classify(exact.tolist()).min_ratio
-        out["min_ratio_slq"] = hessian.estimated_min_ratio(quad.nodes, quad.weights, curvature.tolerance(exact.tolist()))
+        tol = curvature.tolerance(exact.tolist())
+        out["min_ratio_slq"] = hessian.estimated_min_ratio(quad.nodes, quad.weights, tol)
     return out
 
 
@@ -234,7 +266,7 @@ def print_table(results: dict[str, dict], threads: int, device: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--points", type=int, default=41, help="grid points per axis (default 41)")
-    p.add_argument("--rows", type=int, default=4, help="grid rows the pointwise loop runs (default 4)")
+    p.add_argument("--rows", type=int, default=41, help="grid rows both sides run for the ratio (default 41: all)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs per side (default 3)")
     p.add_argument("--epochs", type=int, default=2, help="training epochs before the slice (default 2)")
     p.add_argument("--threads", type=int, default=None,

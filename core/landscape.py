@@ -24,6 +24,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from core.data import Data, Split
+from core.models import MLP
 from core.train import evaluate
 
 Progress = Callable[[int, int], None]  # progress(points_done, points_total)
@@ -31,11 +32,14 @@ Stop = Callable[[], bool]  # returns True when the caller wants the work to end
 
 # Chunks of the batched evaluation, per device type: (points per chunk, activation floats per
 # chunk). The examples per chunk follow: floats // (points × widest layer), so a chunk holds about
-# that many floats per hidden layer whatever the network. On the CPU, 32 points × 250 examples ×
-# 100 units × 4 B = 3.2 MB per layer for the digits MLP, plus the chunk's weights, 32 × 27,710 × 4 B
-# = 3.5 MB: it stays in cache (larger CPU chunks measured slower, the bias adds and ReLUs becoming
-# memory-bound), and a chunk takes about 30 ms on one core, so `stop` is seen well within a second.
-CHUNKS = {"cpu": (32, 800_000), "cuda": (256, 1 << 26), "mps": (128, 1 << 24)}
+# that many floats per hidden layer whatever the network. On the CPU, 8 points × 2,000 examples ×
+# 100 units × 4 B = 6.4 MB per layer for the digits MLP (the whole 1,078-example train split in one
+# chunk), plus the chunk's weights, 8 × 27,710 × 4 B = 0.9 MB. Measured on one core, interleaved,
+# 3 repeats: 2.96-3.20 s for the 41×41 digits slice against 3.43-3.64 s at 32 points × 250
+# examples and 3.1-3.8 s at 4 to 16 points; a chunk takes about 15 ms, so `stop` is seen well
+# within a second.
+FIRST_LAYER_FLOATS = 16 * 2**20  # 64 MB: at most this much of first-layer outputs kept across point chunks
+CHUNKS = {"cpu": (4, 800_000), "cuda": (256, 1 << 26), "mps": (128, 1 << 24)}
 PATH_POINTS = 41  # α values on the default linear path, −0.5 to 1.5 in steps of 0.05
 
 
@@ -222,10 +226,94 @@ def grid_losses(model: nn.Module, center: torch.Tensor, d1: torch.Tensor, d2: to
         idx = torch.arange(i, j)  # row-major over (a, b)
         return _plane_points(center, d1, d2, a_values[idx // n_b], b_values[idx % n_b])
 
-    loss, acc = evaluate_points(model, weights, len(a_values) * n_b, data, split, batch=batch,
-                                examples=examples, stop=stop, progress=progress)
+    if _plain_mlp(model):
+        ab = torch.stack(torch.meshgrid(a_values, b_values, indexing="ij"), -1).reshape(-1, 2)  # (A·B, 2)
+        loss, acc = plane_losses(model, center, torch.stack([d1, d2]), ab, data, split, batch=batch,
+                                 examples=examples, stop=stop, progress=progress)
+    else:
+        loss, acc = evaluate_points(model, weights, len(a_values) * n_b, data, split, batch=batch,
+                                    examples=examples, stop=stop, progress=progress)
     shape = (len(a_values), n_b)
     return Surface(a_values, b_values, loss.view(shape), acc.view(shape))
+
+
+def _plain_mlp(model: nn.Module) -> bool:
+    """Whether `model` is our MLP of Linear -> activation blocks (no normalization), which
+    `plane_losses` evaluates with stacked weights."""
+    spec = getattr(model, "spec", None)
+    return (isinstance(model, MLP) and spec is not None and spec.norm == "none" and spec.bias
+            and all(len(b.body) == 2 for b in model.blocks))
+
+
+def plane_losses(model: MLP, base: torch.Tensor, dirs: torch.Tensor, coeffs: torch.Tensor, data: Data,
+                 split: Split, *, batch: int | None = None, examples: int | None = None, stop: Stop | None = None,
+                 progress: Progress | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and accuracy (each (n,), CPU float32) of a plain MLP at the n weight
+    vectors base + coeffs[i] @ dirs (base (P,), dirs (k, P), coeffs (n, k)), in eval mode.
+
+    The weights are affine in the coefficients, and so is the first layer's output: X Wᵢᵀ + bᵢ =
+    (X W_baseᵀ + b_base) + Σⱼ cᵢⱼ (X W_dirⱼᵀ + b_dirⱼ). Those k + 1 products are computed once per
+    chunk of examples, so each point's first layer costs k multiply-adds per unit instead of a
+    matrix product (a quarter of the digits net's work). The later layers run for a chunk of
+    points at once with stacked weights, (n, out, in), through batched matrix products, as the
+    race stacks its models. Same chunking, `stop` and `progress` as `evaluate_points`.
+    """
+    lay = layout(model)
+    default_batch, floats = CHUNKS.get(data.device.type, CHUNKS["cuda"])
+    batch = batch or default_batch
+    widest = max((s[0] for s in lay.shapes if len(s) >= 2), default=1)
+    examples = examples or max(1, floats // (batch * widest))
+    count, dev = len(coeffs), data.device
+    coeffs = coeffs.to(device=dev, dtype=torch.float32)  # (n, k)
+    rows = torch.cat([base[None], dirs]).to(device=dev, dtype=torch.float32)  # (1 + k, P)
+    parts = dict(zip(lay.names, torch.split(rows, lay.numels, dim=1)))  # name -> (1 + k, numel)
+    # (1 + k, in, out) weights, transposed once so a chunk's stacked weights need no copy; (1 + k, out) biases
+    layers = [(parts[f"{prefix}.weight"].view(-1, *shape).transpose(1, 2).contiguous(), parts[f"{prefix}.bias"])
+              for prefix, shape in _linear_shapes(lay)]
+    acts = [block.body[1] for block in model.blocks]
+    loss = torch.zeros(count, device=dev)
+    correct = torch.zeros(count, device=dev, dtype=torch.long)
+    n_ex = len(split)
+    w1, b1 = layers[0]
+    keep = (1 + len(dirs)) * n_ex * w1.shape[1] <= FIRST_LAYER_FLOATS  # keep every chunk's first layer
+    firsts: dict[int, torch.Tensor] = {}
+
+    def first(e: int, x: torch.Tensor) -> torch.Tensor:
+        """(1 + k, E, H): the first layer's output for the base, then for each direction."""
+        if e in firsts:
+            return firsts[e]
+        out = torch.einsum("ed,kdo->keo", x, w1) + b1[:, None, :]
+        if keep:
+            firsts[e] = out
+        return out
+
+    with torch.no_grad():
+        for i in range(0, count, batch):
+            c = coeffs[i:i + batch]  # (n, k)
+            n = len(c)
+            weights = [(w[0] + torch.einsum("nk,kio->nio", c, w[1:]), b[0] + c @ b[1:])  # (n, in, out), (n, out)
+                       for w, b in layers[1:]]
+            for e in range(0, n_ex, examples):
+                if stop is not None and stop():
+                    raise Stopped(f"stopped after {i} of {count} points")
+                x, y = data.features(split.x[e:e + examples]), split.y[e:e + examples]  # (E, D), (E,)
+                z = first(e, x)
+                h = z[0] + torch.einsum("nk,keh->neh", c, z[1:])  # (n, E, H)
+                for act, (w_n, b_n) in zip(acts, weights):
+                    h = torch.baddbmm(b_n[:, None, :], act(h), w_n)  # (n, E, out)
+                ce = F.cross_entropy(h.reshape(-1, h.shape[-1]), y.repeat(n), reduction="none").view(n, -1)  # (n, E)
+                loss[i:i + n] += ce.sum(1)
+                correct[i:i + n] += (h.argmax(2) == y).sum(1)
+            if progress is not None:
+                progress(i + n, count)
+    out = torch.stack([loss, correct.float()]).div(max(1, n_ex)).cpu()  # (2, n)
+    return out[0], out[1]
+
+
+def _linear_shapes(lay: Layout) -> list[tuple[str, torch.Size]]:
+    """(module prefix, weight shape) of every Linear, in forward order."""
+    return [(name[: -len(".weight")], shape) for name, shape in zip(lay.names, lay.shapes)
+            if name.endswith(".weight") and len(shape) == 2]
 
 
 def grid_losses_pointwise(model: nn.Module, center: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor,

@@ -26,5 +26,6 @@ def test_the_landscape_benchmark_runs_the_slice_and_the_hessian_figures(tmp_path
     assert set(figures["cases"]) == {"digits", "moons"}
     assert all(c["max_rel_diff"] < 1e-4 and c["seconds"]["batched"] > 0 for c in figures["cases"].values())
     moons = figures["hessian"]["moons"]
-    assert moons["hvps"] > 0 and moons["max_gap_relative"] < 1e-3 and abs(moons["min_ratio_slq"] - moons["min_ratio_exact"]) < 0.05
+    assert moons["hvps"] > 0 and moons["max_gap_relative"] < 1e-3
+    assert abs(moons["min_ratio_slq"] - moons["min_ratio_exact"]) < 0.05
     assert "exact_seconds" not in figures["hessian"]["digits"]  # 27,710 weights: Lanczos only

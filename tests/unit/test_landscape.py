@@ -164,3 +164,17 @@ def test_trajectory_surface_is_centred_on_the_final_weights(digits, trained):
     surface = L.trajectory_surface(model, plane, digits, digits.valid, points=5)
     assert surface.loss.shape == (5, 5)
     assert _close(surface.loss[2, 2].item(), evaluate(model, digits, digits.valid)[0])
+
+
+@pytest.mark.parametrize("spec", [MLPSpec(depth=1, width=12, activation="tanh"),
+                                  MLPSpec(depth=3, width=10, activation="selu", dropout="alpha_dropout", dropout_p=0.2)])
+def test_the_stacked_plane_path_equals_the_point_by_point_grid(digits, spec):
+    """Plain MLPs (any activation; dropout, off in eval mode) take `plane_losses`."""
+    model = build_mlp(digits.input_dim, digits.n_classes, spec, seed=3)
+    assert L._plain_mlp(model)
+    center = L.flatten(model)
+    d1, d2 = L.random_directions(model, seed=1)
+    a_values, b_values = L.axis(3, 0.5), L.axis(5, 1.0)
+    batched = L.grid_losses(model, center, d1, d2, a_values, b_values, digits, digits.train, batch=4, examples=300)
+    pointwise = L.grid_losses_pointwise(model, center, d1, d2, a_values, b_values, digits, digits.train)
+    torch.testing.assert_close(batched.loss, pointwise.loss, rtol=1e-5, atol=1e-6)

@@ -71,7 +71,8 @@ def _arena_template(box: tuple[float, float, float, float], runs: tuple[str, ...
                                                            strokeWidth=2).encode(
         x=x, y=y, tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
                            alt.Tooltip("y:Q", format=".4g"), alt.Tooltip("loss:Q", format=".4g")])
-    chart = alt.layer(heat, lines, halo, path, minima, start, heads).resolve_scale(color="independent", shape="independent")
+    chart = alt.layer(heat, lines, halo, path, minima, start, heads).resolve_scale(color="independent",
+                                                                                   shape="independent")
     return _compile(chart.properties(width=SIDE, height=SIDE, title="The surface, its contour lines and the paths "
                                                                     "(click to set the start)"))
 
@@ -112,7 +113,7 @@ def loss_per_step(paths: pd.DataFrame, *, steps: int, runs: list[str], replay: i
 
 @functools.lru_cache(maxsize=8)
 def _path_template() -> Spec:
-    x = alt.X("alpha:Q", title="α: θ = θ₀ + α (θ₁ − θ₀); dashed: α = 0, the initial weights, and α = 1, the trained",
+    x = alt.X("alpha:Q", title="α: θ = θ₀ + α (θ₁ − θ₀); dashed: α = 0, the initial weights, α = 1, the trained",
               scale=alt.Scale(domain=[-0.5, 1.5], nice=False))
     split = alt.Color("split:N", title="split", scale=alt.Scale(domain=["train", "validation"], range=PALETTE[:2]))
     line = alt.Chart(alt.Data(name="path")).mark_line(point=alt.OverlayMarkDef(size=10)).encode(

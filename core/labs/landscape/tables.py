@@ -211,7 +211,9 @@ def spectrum_readings(records: list[dict]) -> pd.DataFrame:
     for r in spectra(records):
         values = r["eigenvalues"] if r["exact"] else r["bottom"] + r["top"]
         rows.append({"checkpoint": r["checkpoint"], "gradient norm": r["grad_norm"], "λ min": min(values),
-                     "λ max": max(values), "negative": str(r["negative"]) if r["exact"] else f"≥ {r['negative']} of the {len(r['bottom'])} smallest",
+                     "λ max": max(values),
+                     "negative": str(r["negative"]) if r["exact"] else
+                     f"≥ {r['negative']} of the {len(r['bottom'])} smallest",
                      "minimum ratio": r["min_ratio"],
                      "ratio is": "exact" if r["exact"] else "estimated (SLQ)", "verdict": r["verdict"],
                      "HVPs": r.get("hvps") if r["exact"] else r["lanczos_hvps"] + r["slq_hvps"],
