@@ -22,6 +22,9 @@ form = open_lab("landscape", "Loss landscapes and saddle points", (
     "both signs at a saddle. First on two parameters you can see, then on a real network."
 ))
 LAB = form.lab
+REGION = {curvature.MINIMUM: "positive in both directions, as around a minimum",
+          curvature.SADDLE: "of both signs, as around a saddle", curvature.MAXIMUM: "negative in both directions",
+          curvature.FLAT: "zero in some direction"}  # a non-critical point's curvature, in words
 CLICK = "landscape/click"  # the arena chart's selection state ('/' keeps it apart from the settings)
 CLICKED = "landscape/clicked"  # the click last applied to the start
 
@@ -69,7 +72,7 @@ def arena(config: Arena) -> None:
     st.caption(f"**{surface.label}**, {surface.formula}: {surface.note} Box: x {surface.box[0]:g}..{surface.box[1]:g}, "
                f"y {surface.box[2]:g}..{surface.box[3]:g}; a path that leaves it ends at its edge, *escaped*.")
     panel = live.LivePanel("arena", verb="Stepping the optimizers")
-    job = panel.ensure(functools.partial(run_arena, config), key=f"arena:{config!r}")
+    job = panel.ensure(functools.partial(run_arena, config), key=f"arena:{C.key(config)}")
     if job is None or not job.is_terminal:
         panel.show(lambda records, j: None)
         return
@@ -99,7 +102,7 @@ def arena(config: Arena) -> None:
     st.caption(f"At the start ({at['x']:g}, {at['y']:g}): loss {at['loss']:.4g}, gradient norm {at['grad_norm']:.3g}, "
                f"Hessian eigenvalues {', '.join(f'{v:.4g}' for v in at['eigenvalues'])}: "
                + (f"a critical point, verdict **{at['verdict']}**." if at["critical"] else
-                  f"not a critical point; the curvature there is that of a {at['verdict'].split(':')[0]}."))
+                  f"not a critical point; the curvature there is {REGION[at['verdict']]}."))
     st.dataframe(tables.readings(records), hide_index=True, width="stretch", column_config={
         "learning rate": st.column_config.NumberColumn(format="%g"),
         "x": st.column_config.NumberColumn(format="%.4g"), "y": st.column_config.NumberColumn(format="%.4g"),
