@@ -22,16 +22,13 @@ from torch.func import functional_call, grad, vjp, vmap
 
 from core import curvature
 from core.data import Data, Split
+from core.landscape import Layout, Stopped, unflatten  # Stopped: one for every landscape computation
 from core.models import job_generator
 
 Progress = Callable[[int, int], None]  # progress(HVPs done, HVPs in all, or 0 when unknown)
 CHUNK = 4096  # examples per forward pass: memory stays bounded whatever the split's size
 MAX_EXACT = 3000  # most parameters for a whole Hessian: 3000² float64 is 72 MB and 3000 HVPs
 MAX_LANCZOS_ITER = 1000  # cap on ARPACK restarts; each costs up to ncv - k HVPs
-
-
-class Stopped(Exception):
-    """The job's stop() said to end; raised between HVPs (and between example chunks)."""
 
 
 def trainable(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
@@ -62,10 +59,8 @@ class Loss:
             raise ValueError("the model has no trainable parameters")
         if len(split) == 0:
             raise ValueError("the split has no examples")
-        self.names = [n for n, _ in named]
-        self.shapes = [p.shape for _, p in named]
-        self.numels = [p.numel() for _, p in named]
-        self.size = sum(self.numels)  # P
+        self.layout = Layout(tuple(n for n, _ in named), tuple(p.shape for _, p in named))
+        self.size = self.layout.size  # P
         self.model = copy.deepcopy(model).to(dtype).eval().requires_grad_(False)
         self.data, self.split, self.dtype, self.chunk = data, split, dtype, max(1, int(chunk))
         self.stop = stop
@@ -79,7 +74,7 @@ class Loss:
     def theta0(self) -> torch.Tensor:
         """θ (P,) of the model the loss was built from, in the loss's dtype."""
         trained = dict(self.model.named_parameters())
-        return torch.cat([trained[n].reshape(-1) for n in self.names])
+        return torch.cat([trained[n].reshape(-1) for n in self.layout.names])
 
     def check(self) -> None:
         if self.stop is not None and self.stop():
@@ -87,8 +82,7 @@ class Loss:
 
     def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
         """θ (P,) -> {parameter name: view of θ shaped like that parameter}."""
-        parts = theta.split(self.numels)
-        return {n: t.view(s) for n, t, s in zip(self.names, parts, self.shapes)}
+        return unflatten(theta, self.layout)
 
     def batches(self, rows: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(features (B, D) in the loss's dtype, labels (B,)) over the split, `rows` at a time;
@@ -102,7 +96,10 @@ class Loss:
     def part(self, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One chunk's share of the mean loss: Σ cross-entropy over the chunk / N (a scalar).
         The shares of all chunks sum to the loss, and so do their derivatives."""
-        logits = functional_call(self.model, self.unflatten(theta), (x,))  # (B, classes)
+        # tie_weights=False: our MLP reaches each hidden Linear by two names, and functional_call's
+        # tied-weight handling then leaves the passed tensors in the model (pytorch/pytorch#164759),
+        # which `theta0` would read back; core.landscape calls it the same way
+        logits = functional_call(self.model, self.unflatten(theta), (x,), tie_weights=False)  # (B, classes)
         return F.cross_entropy(logits, y, reduction="sum") / len(self.split)
 
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:

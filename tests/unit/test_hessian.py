@@ -79,6 +79,8 @@ def test_loss_is_the_evaluated_loss_and_theta_round_trips(tiny):
     chunked = H.Loss(model, tiny, tiny.train, chunk=7)
     assert float(chunked(theta)) == pytest.approx(float(loss(theta)), rel=1e-12)
     assert H.Loss(model, tiny, tiny.train, dtype=torch.float32).theta0.dtype == torch.float32
+    loss(theta + 1.0)  # a loss at another point leaves the loss's own model as it was
+    torch.testing.assert_close(loss.theta0, theta, rtol=0, atol=0)
 
 
 def torch_hessian_is_right(spec: MLPSpec) -> bool:
