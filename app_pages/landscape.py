@@ -153,7 +153,7 @@ panel.show(draw, empty="Press **Train** to train the network; its landscape view
            reports="one report per epoch, more on large sets")
 
 # --- views of the trained network ------------------------------------------------------------------
-VIEWS = {  # name -> (tab, job function, lane, button)
+VIEWS = {  # name -> (tab, job function, lane)
     "path": ("Linear path", views.linear_path, "quick"),
     "slices": ("2-D slices", views.slices, "train"),
     "spectrum": ("Hessian spectrum", views.spectrum, "train"),

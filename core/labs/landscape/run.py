@@ -6,9 +6,9 @@ import dataclasses
 from typing import Iterator
 
 import torch
-from torch.nn.utils import parameters_to_vector
 
 from core.jobs import Artifact
+from core.landscape import flatten
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.landscape import arena
@@ -21,8 +21,8 @@ RUN = "network"
 
 
 def flat(model: MLP) -> torch.Tensor:
-    """The model's parameters as one vector (P,) on the CPU, in `parameters()` order."""
-    return parameters_to_vector(model.parameters()).detach().cpu().clone()
+    """A checkpoint: the model's parameters as one vector (P,), on the CPU (core.landscape's layout)."""
+    return flatten(model).cpu()
 
 
 def keep(checkpoints: list[tuple[float, torch.Tensor]]) -> list[tuple[float, torch.Tensor]]:

@@ -9,7 +9,8 @@ default), in eval mode, the way core.train.evaluate measures it.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Iterator
 
 import torch
 
@@ -18,6 +19,7 @@ from core import landscape as L
 from core.labs.base import Stop, never
 from core.labs.common import in_background, load
 from core.labs.landscape.config import Config, View, Views
+from core.data import Data, Split
 from core.models import MLP, MLPSpec, build_mlp
 
 SLQ_STEPS, SLQ_PROBES = 60, 4  # stochastic Lanczos quadrature: HVPs = steps × probes per checkpoint
@@ -43,6 +45,26 @@ def model_of(network: dict, theta: torch.Tensor, device: torch.device) -> MLP:
     return model.eval()
 
 
+@dataclass
+class Opened:
+    """What every view starts from: the data, the checkpoints on its device, the network rebuilt
+    with the trained weights, and the split the view's loss is measured on."""
+    data: Data
+    thetas: torch.Tensor  # (C, P): C[0] initial, C[-1] trained
+    model: MLP
+    split: Split
+
+
+def open_network(network: dict, config: Config, view: View, stop: Stop) -> Generator[dict, None, Opened | None]:
+    """The data (download progress yielded), checkpoints and model of a trained network; None when stopped."""
+    data = yield from load(config, stop)
+    if data is None:
+        return None
+    thetas = network["checkpoints"].to(data.device)
+    return Opened(data, thetas, model_of(network, thetas[-1], data.device),
+                  data.train if view.split == "train" else data.valid)
+
+
 def checkpoint_label(network: dict, index: int) -> str:
     epoch = network["epochs"][index]
     return "initial weights" if index == 0 else f"epoch {epoch:g}"
@@ -60,17 +82,16 @@ def _share(progress: Callable[[float], None], base: float, width: float) -> Call
 
 def linear_path(network: dict, config: Config, view: View, stop: Stop = never) -> Iterator[dict]:
     """Loss and accuracy on both splits along θ₀ + α(θ₁ − θ₀), α from −0.5 to 1.5."""
-    data = yield from load(config, stop)
-    if data is None:
+    net = yield from open_network(network, config, view, stop)
+    if net is None:
         return
-    thetas = network["checkpoints"]
-    model = model_of(network, thetas[-1], data.device)
+    data, thetas, model = net.data, net.thetas, net.model
     alphas = L.path_alphas(view.path_points)
 
     def compute(progress: Callable[[float], None], stop_: Stop) -> list[dict]:
         rows = []
         for i, (name, split) in enumerate((("train", data.train), ("validation", data.valid))):
-            path = L.linear_path(model, thetas[0].to(data.device), thetas[-1].to(data.device), data, split, alphas,
+            path = L.linear_path(model, thetas[0], thetas[-1], data, split, alphas,
                                  stop=stop_, progress=_share(progress, i / 2, 1 / 2))
             rows += [{"split": name, "alpha": float(a), "loss": float(v), "accuracy": float(c)}
                      for a, v, c in zip(path.alphas, path.loss, path.acc)]
@@ -90,12 +111,10 @@ def slices(network: dict, config: Config, view: View, stop: Stop = never) -> Ite
     """The loss around the trained weights on two filter-normalized random directions (seeded by
     the run's seed), then on the plane of the trajectory's two principal directions, with every
     checkpoint projected on it and its own loss."""
-    data = yield from load(config, stop)
-    if data is None:
+    net = yield from open_network(network, config, view, stop)
+    if net is None:
         return
-    thetas = network["checkpoints"].to(data.device)
-    model = model_of(network, thetas[-1], data.device)
-    split = data.train if view.split == "train" else data.valid
+    data, thetas, model, split = net.data, net.thetas, net.model, net.split
     axis = L.axis(view.resolution, view.span)
 
     def compute(progress: Callable[[float], None], stop_: Stop) -> list[dict]:
@@ -123,12 +142,10 @@ def spectrum(network: dict, config: Config, view: View, stop: Stop = never) -> I
     """The Hessian's spectrum at `view.at` checkpoints: exact (float64 eigvalsh) for a network of
     up to hessian.MAX_EXACT parameters; else the extreme eigenvalues by Lanczos and a density by
     stochastic Lanczos quadrature, whose minimum ratio is an estimate."""
-    data = yield from load(config, stop)
-    if data is None:
+    net = yield from open_network(network, config, view, stop)
+    if net is None:
         return
-    thetas = network["checkpoints"]
-    split = data.train if view.split == "train" else data.valid
-    model = model_of(network, thetas[-1], data.device)
+    data, thetas, model, split = net.data, net.thetas, net.model, net.split
     chosen = picked(len(thetas), view.at)
     exact = thetas.shape[1] <= hessian.MAX_EXACT
     for n, index in enumerate(chosen):
@@ -184,12 +201,10 @@ def _reading(reading: curvature.Reading) -> dict:
 
 def stuck(network: dict, config: Config, view: View, stop: Stop = never) -> Iterator[dict]:
     """At every checkpoint, the loss and the norm of the full gradient on the split."""
-    data = yield from load(config, stop)
-    if data is None:
+    net = yield from open_network(network, config, view, stop)
+    if net is None:
         return
-    thetas = network["checkpoints"]
-    split = data.train if view.split == "train" else data.valid
-    model = model_of(network, thetas[-1], data.device)
+    data, thetas, model, split = net.data, net.thetas, net.model, net.split
 
     def compute(progress: Callable[[float], None], stop_: Stop) -> list[dict]:
         loss = hessian.Loss(model, data, split, dtype=torch.float32, stop=stop_)
@@ -197,7 +212,6 @@ def stuck(network: dict, config: Config, view: View, stop: Stop = never) -> Iter
         for i, (epoch, theta) in enumerate(zip(network["epochs"], thetas)):
             if stop_():
                 raise hessian.Stopped("stopped")
-            theta = theta.to(loss.device)
             rows.append({"epoch": epoch, "loss": float(loss(theta)), "grad_norm": hessian.grad_norm(loss, theta)})
             progress((i + 1) / len(thetas))
         return rows
