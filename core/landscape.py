@@ -152,6 +152,14 @@ def _batched_loss(model: nn.Module, lay: Layout) -> Callable:
     return vmap(one, in_dims=(0, None, None))
 
 
+def _chunks(lay: Layout, data: Data, batch: int | None, examples: int | None) -> tuple[int, int]:
+    """(points, examples) per chunk: as given, else from CHUNKS for the data's device."""
+    default_batch, floats = CHUNKS.get(data.device.type, CHUNKS["cuda"])
+    batch = batch or default_batch
+    widest = max((s[0] for s in lay.shapes if len(s) >= 2), default=1)  # units of the widest layer
+    return batch, examples or max(1, floats // (batch * widest))
+
+
 def evaluate_points(model: nn.Module, weights: Callable[[int, int], torch.Tensor], count: int,
                     data: Data, split: Split, *, batch: int | None = None, examples: int | None = None,
                     stop: Stop | None = None, progress: Progress | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -164,10 +172,7 @@ def evaluate_points(model: nn.Module, weights: Callable[[int, int], torch.Tensor
     is called after every chunk of points. One host read at the end.
     """
     lay = layout(model)
-    default_batch, floats = CHUNKS.get(data.device.type, CHUNKS["cuda"])
-    batch = batch or default_batch
-    widest = max((s[0] for s in lay.shapes if len(s) >= 2), default=1)  # units of the widest layer
-    examples = examples or max(1, floats // (batch * widest))
+    batch, examples = _chunks(lay, data, batch, examples)
     fn, n_ex = _batched_loss(model, lay), len(split)
     loss = torch.zeros(count, device=data.device)
     correct = torch.zeros(count, device=data.device, dtype=torch.long)
@@ -259,10 +264,7 @@ def plane_losses(model: MLP, base: torch.Tensor, dirs: torch.Tensor, coeffs: tor
     race stacks its models. Same chunking, `stop` and `progress` as `evaluate_points`.
     """
     lay = layout(model)
-    default_batch, floats = CHUNKS.get(data.device.type, CHUNKS["cuda"])
-    batch = batch or default_batch
-    widest = max((s[0] for s in lay.shapes if len(s) >= 2), default=1)
-    examples = examples or max(1, floats // (batch * widest))
+    batch, examples = _chunks(lay, data, batch, examples)
     count, dev = len(coeffs), data.device
     coeffs = coeffs.to(device=dev, dtype=torch.float32)  # (n, k)
     rows = torch.cat([base[None], dirs]).to(device=dev, dtype=torch.float32)  # (1 + k, P)
