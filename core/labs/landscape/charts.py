@@ -122,8 +122,10 @@ def _path_template() -> Spec:
                               alt.Tooltip("loss:Q", format=".4f"), alt.Tooltip("accuracy:Q", format=".1%")])
     ends = alt.Chart(alt.Data(name="ends")).mark_rule(color="#888", strokeDash=[3, 3]).encode(
         x="alpha:Q", tooltip=["what:N"])
-    return _compile(alt.layer(line, ends).properties(
-        width=2 * WIDTH, height=260, title="Loss along the straight line from the initial to the trained weights"))
+    # in a vconcat, which Streamlit sizes by its content: a lone view's height is taken as the
+    # element's, and its title is then drawn outside it, cut off
+    return _compile(alt.vconcat(alt.layer(line, ends).properties(width=2 * WIDTH, height=260)).properties(
+        title="Loss along the straight line from the initial to the trained weights"))
 
 
 def linear_path(df: pd.DataFrame) -> Spec:
@@ -172,10 +174,11 @@ def slice_chart(cells: pd.DataFrame, lines: pd.DataFrame, centre: pd.DataFrame, 
 def _spectrum_template(exact: bool) -> Spec:
     colour = alt.Color("checkpoint:N", title="checkpoint", sort=None)
     if exact:
-        bars = alt.Chart(alt.Data(name="density")).mark_bar(opacity=0.55, binSpacing=0).encode(
+        # rects from 0 up to the count: a bar mark with x and x2 both set would lie on its side
+        bars = alt.Chart(alt.Data(name="density")).mark_rect(opacity=0.55).encode(
             x=alt.X("lo:Q", title="Hessian eigenvalue λ", scale=alt.Scale(zero=False)), x2="hi:Q",
-            y=alt.Y("count:Q", title="eigenvalues per bin (log scale)", scale=alt.Scale(type="symlog"),
-                    stack=None), color=colour,
+            y=alt.Y("count:Q", title="eigenvalues per bin (symlog scale)", scale=alt.Scale(type="symlog", domainMin=0)),
+            y2=alt.datum(0), color=colour,
             tooltip=["checkpoint:N", alt.Tooltip("lo:Q", format=".3g"), alt.Tooltip("hi:Q", format=".3g"),
                      "count:Q"])
     else:
@@ -191,7 +194,8 @@ def _spectrum_template(exact: bool) -> Spec:
         tooltip=["checkpoint:N", "end:N", alt.Tooltip("eigenvalue:Q", format=".4g")])
     title = ("Hessian spectrum (exact), as a histogram" if exact else
              "Hessian spectrum: density by stochastic Lanczos quadrature; ticks: extreme eigenvalues by Lanczos")
-    return _compile(alt.layer(bars, zero, extremes).properties(width=2 * WIDTH, height=SIDE - 80, title=title))
+    return _compile(alt.vconcat(alt.layer(bars, zero, extremes).properties(width=2 * WIDTH, height=SIDE - 80))
+                    .properties(title=title))  # in a vconcat: see _path_template
 
 
 def spectrum(density: pd.DataFrame, extremes: pd.DataFrame, *, exact: bool) -> Spec:
