@@ -14,7 +14,7 @@ KEEP_LATEST = 60  # of those, the latest points, kept as they are
 
 CURVE_COLUMNS = ["run", "epoch", "samples", "time", "metric", "split", "value"]
 LAYER_COLUMNS = ["run", "epoch", "layer", "grad_norm", "weight_norm", "update_ratio",
-                 "act_mean", "act_std", "dead", "saturated", "dead_grad"]
+                 "act_mean", "act_std", "dead", "saturated", "dead_grad", "sparsity"]
 
 
 def thin(df: pd.DataFrame, by: list[str], y: str, *, max_points: int = MAX_POINTS,

@@ -107,11 +107,13 @@ def job_generator(seed: int, device: torch.device | str) -> torch.Generator:
 
 
 class Block(nn.Module):
-    """One hidden layer: body = Linear -> [norm] -> act -> [BN], then dropout."""
+    """One hidden layer: body = Linear -> [norm] -> act -> [BN], then dropout. With batch norm
+    right after it, the Linear has no bias: BN subtracts the batch mean, so a bias there would
+    get no gradient and only waste parameters (BN's own shift takes its place)."""
 
     def __init__(self, fan_in: int, spec: MLPSpec, index: int = 0) -> None:
         super().__init__()
-        self.linear = nn.Linear(fan_in, spec.width, bias=spec.bias)
+        self.linear = nn.Linear(fan_in, spec.width, bias=spec.bias and spec.norm != "batchnorm_before")
         body: list[nn.Module] = [self.linear]
         if spec.norm == "batchnorm_before":
             body.append(nn.BatchNorm1d(spec.width))

@@ -149,8 +149,8 @@ class StackedMLPs:
             scheduler.after_epoch(val_loss[models[0]])
 
     def forward(self, x: torch.Tensor, training: bool = True) -> torch.Tensor:
-        """x: (B, in) shared by all models -> logits (K, B, out)."""
-        h = x.unsqueeze(0).expand(self.k, -1, -1)
+        """x: (B, in) shared by all models, or (K, B, in) a batch per model -> logits (K, B, out)."""
+        h = x if x.dim() == 3 else x.unsqueeze(0).expand(self.k, -1, -1)
         drop = self.spec.dropout_p if training and self.spec.dropout != "none" else 0.0
         for i, layer in enumerate(self.layers):
             z = torch.baddbmm(layer.bias, h, layer.weight) if layer.bias is not None else torch.bmm(h, layer.weight)
@@ -162,13 +162,15 @@ class StackedMLPs:
         raise AssertionError("an MLP has at least one layer")
 
     def losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """(K, B, C) logits, (B,) labels -> (K,) mean cross-entropy per model."""
+        """(K, B, C) logits, (B,) labels shared or (K, B) per model -> (K,) mean cross-entropy per model."""
         k, b, c = logits.shape
-        return F.cross_entropy(logits.reshape(k * b, c), y.repeat(k), reduction="none").view(k, b).mean(1)
+        y = y.reshape(k * b) if y.dim() == 2 else y.repeat(k)
+        return F.cross_entropy(logits.reshape(k * b, c), y, reduction="none").view(k, b).mean(1)
 
     def step(self, x: torch.Tensor, y: torch.Tensor, alive: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One optimizer step for every model on the batch (x, y). alive: (K,) bool; a dead
-        (diverged) model contributes no loss. Returns per-model loss and correct count, (K,)."""
+        """One optimizer step for every model on the batch (x, y), shared or one per model (x:
+        (K, B, in), y: (K, B)). alive: (K,) bool; a dead (diverged) model contributes no loss.
+        Returns per-model loss and correct count, (K,)."""
         logits = self.forward(x)
         losses = self.losses(logits, y)
         self.flat_grad.zero_()

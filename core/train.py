@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import activations, models, optim, schedules
+from core import activations, models, optim, regularize, schedules
 from core.data import Data, Split
 
 Record = dict
@@ -41,6 +41,13 @@ class TrainSpec:
     report_seconds: float = 1.0  # longest gap between reports within an epoch; 0 = epoch ends only
     seed: int = 0  # batch order, dropout masks and Hessian probes
     optimizer_settings: tuple = ()  # the optimizer's own settings as (name, value) pairs, e.g. (("momentum", 0.95),)
+    decay_weights_only: bool = False  # weight decay on the Linear weights only: biases and norm parameters get none
+    l1: float = 0.0  # explicit penalty l1·Σ|w| on the Linear weights, added to the loss
+    l2: float = 0.0  # explicit penalty l2·Σw² on the Linear weights, added to the loss
+    max_norm: float = 0.0  # after each step, every unit's incoming weight vector scaled to L2 norm <= this; 0 = off
+    freeze: tuple = ()  # parameter-name prefixes (e.g. "blocks.0.") left out of training for freeze_epochs
+    freeze_epochs: int = 0  # epochs the `freeze` parameters stay frozen; then they train at unfreeze_lr
+    unfreeze_lr: float = 0.0  # learning rate of the unfrozen parameters; 0 = lr
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= MAX_EPOCHS:
@@ -49,8 +56,13 @@ class TrainSpec:
             raise ValueError(f"batch_size must be 1..65536, got {self.batch_size}")
         if not (0 < self.lr <= 100 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be in (0, 100], got {self.lr}")
-        if (self.weight_decay or 0) < 0 or self.clip_norm < 0 or self.patience < 0 or self.report_seconds < 0:
-            raise ValueError("weight_decay, clip_norm, patience and report_seconds must be >= 0")
+        if min(self.weight_decay or 0, self.clip_norm, self.patience, self.report_seconds, self.l1, self.l2,
+               self.max_norm, self.freeze_epochs, self.unfreeze_lr) < 0:
+            raise ValueError("weight_decay, clip_norm, patience, report_seconds, l1, l2, max_norm, freeze_epochs "
+                             "and unfreeze_lr must be >= 0")
+        if self.freeze and self.schedule != "constant":
+            raise ValueError("freezing takes a constant learning rate (a schedule would not know the group "
+                             "added at unfreezing)")
         optim.get(self.optimizer)
         own = dict(self.schedule_settings)
         schedules.resolve(self.schedule, {k: v for k, v in own.items() if k != "interval"}, own.get("interval"))
@@ -100,7 +112,8 @@ def activation_stats(model: nn.Module, x: torch.Tensor, bounds: tuple[float, flo
 
 
 class _Layers:
-    """Per-layer gradient norm, weight norm and |ΔW|/|W| for the report step."""
+    """Per-layer gradient norm, weight norm, |ΔW|/|W| for the report step and the share of
+    weights near zero (|w| < regularize.SPARSE_EPS)."""
 
     def __init__(self, layers: list[nn.Linear]) -> None:
         self.weights = [l.weight for l in layers]
@@ -110,12 +123,13 @@ class _Layers:
         self.before = [w.detach().clone() for w in self.weights]
 
     def measure(self) -> torch.Tensor:
-        """(L, 3) tensor: grad norm, weight norm, update ratio (after the optimizer step)."""
+        """(L, 4) tensor: grad norm, weight norm, update ratio (after the optimizer step), sparsity."""
         grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in self.weights]
         g = torch.stack([torch.linalg.vector_norm(t) for t in grads])
         w = torch.stack([torch.linalg.vector_norm(t.detach()) for t in self.weights])
         dw = torch.stack([torch.linalg.vector_norm(a.detach() - b) for a, b in zip(self.weights, self.before)])
-        return torch.stack([g, w, dw / w.clamp_min(1e-30)], 1)
+        zero = torch.stack([t.detach().abs().lt(regularize.SPARSE_EPS).float().mean() for t in self.weights])
+        return torch.stack([g, w, dw / w.clamp_min(1e-30), zero], 1)
 
 
 def _finite(x: float) -> float | None:
@@ -152,13 +166,21 @@ class _Run:
 
     def __init__(self, model: nn.Module, data: Data, spec: TrainSpec) -> None:
         self.model, self.data, self.spec = model, data, spec
+        # frozen parameters are left out of the optimizer: weight decay would move them even
+        # with no gradient, and momentum would carry them on
+        self.frozen = regularize.frozen(model, spec.freeze) if spec.freeze and spec.freeze_epochs else []
+        for p in self.frozen:
+            p.requires_grad_(False)
         self.params = [p for p in model.parameters() if p.requires_grad]
+        self.weights = regularize.weights(model)
         # the job's own randomness: dropout masks and Hessian probes (never torch's global generator)
         self.generator = models.job_generator(spec.seed, data.device)
         models.use_generator(model, self.generator)
         settings = dict(spec.optimizer_settings)
-        self.opt = optim.build(spec.optimizer, self.params, lr=spec.lr, generator=self.generator,
-                               weight_decay=settings.pop("weight_decay", spec.weight_decay), **settings)
+        decay = settings.pop("weight_decay", spec.weight_decay)
+        self.decay = optim.get(spec.optimizer).weight_decay if decay is None else decay
+        self.opt = optim.build(spec.optimizer, self._groups(self.params), lr=spec.lr, generator=self.generator,
+                               weight_decay=self.decay, **settings)
         self.needs_hessian = optim.get(spec.optimizer).needs_hessian
         self.steps_per_epoch = math.ceil(len(data.train) / spec.batch_size)
         self.total_steps = spec.epochs * self.steps_per_epoch
@@ -171,6 +193,22 @@ class _Run:
         self.grad_norm = torch.zeros((), device=data.device)
         self.step = self.samples = 0
         self.start = self.last_report = time.perf_counter()
+
+    def _groups(self, params: list[torch.Tensor], **extra) -> list[dict]:
+        return regularize.param_groups(self.model, params, self.decay, weights_only=self.spec.decay_weights_only,
+                                       **extra)
+
+    def unfreeze_if_due(self, epoch: int) -> None:
+        """At epoch `freeze_epochs`, the frozen parameters join the optimizer in groups of their
+        own at `unfreeze_lr`."""
+        if not self.frozen or epoch < self.spec.freeze_epochs:
+            return
+        for p in self.frozen:
+            p.requires_grad_(True)
+        for group in self._groups(self.frozen, lr=self.spec.unfreeze_lr or self.spec.lr):
+            self.opt.add_param_group(group)
+        self.params += self.frozen
+        self.frozen = []
 
     def wants_report(self, b: int) -> bool:
         """Always at an epoch's last batch; within it, every report_seconds, but not in the
@@ -185,13 +223,15 @@ class _Run:
         """One optimizer step on the examples `idx`; returns the layer table when reporting."""
         xb, yb = self.data.features(self.data.train.x[idx]), self.data.train.y[idx]
         logits = self.model(xb)
-        loss = F.cross_entropy(logits, yb)
+        loss = F.cross_entropy(logits, yb)  # the data loss: what the reports show
+        penalty = regularize.penalty(self.weights, self.spec.l1, self.spec.l2)
+        objective = loss if penalty is None else loss + penalty
         self.opt.zero_grad(set_to_none=True)
         graph = self.needs_hessian and optim.hessian_due(self.opt)
         if graph:  # the step estimates the Hessian from the gradients' own graph
-            self._backward_with_graph(loss)
+            self._backward_with_graph(objective)
         else:
-            loss.backward()
+            objective.backward()
         if self.spec.clip_norm > 0:  # the norm recorded is the one before clipping
             self.grad_norm = nn.utils.clip_grad_norm_(self.params, self.spec.clip_norm, foreach=True)
         elif reporting:
@@ -200,6 +240,8 @@ class _Run:
         if reporting and self.layers is not None:
             self.layers.snapshot()
         self.opt.step()
+        if self.spec.max_norm > 0:
+            regularize.max_norm_(self.weights, self.spec.max_norm)
         if graph:  # drop the gradients' graph: it references the parameters (a cycle that leaks)
             for p in self.params:
                 if p.grad is not None:
@@ -310,6 +352,7 @@ def train(model: nn.Module, data: Data, spec: TrainSpec, *,
         return
     yield rec
     for epoch in range(spec.epochs):
+        run.unfreeze_if_due(epoch)
         perm = torch.randperm(len(data.train), generator=gen).to(data.device)
         for b in range(run.steps_per_epoch):
             if stop is not None and stop():
@@ -348,8 +391,8 @@ def _final(rec: Record, status: str, message: str, **extra) -> Record:
 def _layer_rows(table: torch.Tensor | None, model: nn.Module, bounds, probe) -> list[dict]:
     rows: list[dict] = []
     if table is not None:
-        for i, (g, w, r) in enumerate(table.tolist()):
-            rows.append({"layer": i + 1, "grad_norm": g, "weight_norm": w, "update_ratio": r})
+        for i, (g, w, r, z) in enumerate(table.tolist()):
+            rows.append({"layer": i + 1, "grad_norm": g, "weight_norm": w, "update_ratio": r, "sparsity": z})
     if probe is not None:
         for i, stats in enumerate(activation_stats(model, probe, bounds)):
             if i < len(rows):
