@@ -18,7 +18,8 @@ from benchmarks import room
 from core import labs
 
 BUTTONS = {"activations": "Run", "variance": None, "vanishing": "Run", "optimizer_race": "Race",
-           "schedules": "Train", "dropout": "Train", "landscape": "Train"}  # the lab's main button; None: it runs on opening
+           "schedules": "Train", "dropout": "Train", "landscape": "Train",
+           "deepnet": "Run"}  # the lab's main button; None: it runs on opening
 
 
 def main(argv: list[str] | None = None) -> dict:

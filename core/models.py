@@ -30,6 +30,7 @@ class MLPSpec:
     norm: str = "none"  # one of NORMS
     dropout: str = "none"  # one of DROPOUTS
     dropout_p: float = 0.0  # drop probability in [0, 1)
+    dropout_last: int = 0  # dropout after the last this many hidden layers only; 0 = after every one
     bias: bool = True
 
     def __post_init__(self) -> None:
@@ -47,6 +48,13 @@ class MLPSpec:
             raise ValueError(f"dropout must be one of {DROPOUTS}, got {self.dropout!r}")
         if not 0.0 <= self.dropout_p < 1.0:
             raise ValueError(f"dropout_p must be in [0, 1), got {self.dropout_p}")
+        if not 0 <= self.dropout_last <= self.depth:
+            raise ValueError(f"dropout_last must be 0..depth ({self.depth}), got {self.dropout_last}")
+
+    def drops_after(self, layer: int) -> bool:
+        """Whether hidden layer `layer` (0-based) is followed by dropout."""
+        on = self.dropout != "none" and self.dropout_p > 0
+        return on and (self.dropout_last == 0 or layer >= self.depth - self.dropout_last)
 
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -123,7 +131,7 @@ class Block(nn.Module):
         if spec.norm == "batchnorm_after":
             body.append(nn.BatchNorm1d(spec.width))
         self.body = nn.Sequential(*body)
-        if spec.dropout != "none" and spec.dropout_p > 0:
+        if spec.drops_after(index):
             self.drop: nn.Module = Dropout(spec.dropout_p, alpha=spec.dropout == "alpha_dropout", seed=index)
         else:
             self.drop = nn.Identity()

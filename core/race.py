@@ -157,7 +157,7 @@ class StackedMLPs:
             if i == len(self.layers) - 1:
                 return z
             h = self.act(z)
-            if drop:
+            if drop and self.spec.drops_after(i):
                 h = dropout(h, drop, self.generator, alpha=self.spec.dropout == "alpha_dropout")
         raise AssertionError("an MLP has at least one layer")
 

@@ -10,7 +10,7 @@ import importlib
 
 from core.labs.base import LABS, Lab, Part
 
-for _name in ("activations", "variance", "vanishing", "optimizer_race", "schedules", "dropout", "landscape"):
+for _name in ("activations", "variance", "vanishing", "optimizer_race", "schedules", "dropout", "landscape", "deepnet", "transfer"):
     _lab = importlib.import_module(f"core.labs.{_name}").LAB
     LABS.add(_lab.name, _lab)
 

@@ -18,15 +18,15 @@ def load(config: Any, stop: Stop) -> Generator[dict, None, datasets.Data | None]
     return (yield from load_data(config.dataset, seed=config.seed, device=device.pick(config.device), stop=stop))
 
 
-def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
-              size: int | None = None) -> Generator[dict, None, datasets.Data | None]:
+def load_data(name: str, *, seed: int, device: torch.device, stop: Stop, size: int | None = None,
+              noise: float = 0.1) -> Generator[dict, None, datasets.Data | None]:
     """Load a dataset, yielding {"kind": "download", ...} records while a download runs.
 
     Returns the Data (via StopIteration), or None when stopped during the download.
     Raises DatasetUnavailable when the set is not cached and cannot be fetched.
     """
     if datasets.is_cached(name):
-        return datasets.load(name, seed=seed, size=size, device=device)
+        return datasets.load(name, seed=seed, size=size, noise=noise, device=device)
     state = {"done": 0, "total": 0, "error": None}
 
     def fetch() -> None:
@@ -45,7 +45,7 @@ def load_data(name: str, *, seed: int, device: torch.device, stop: Stop,
         worker.join(0.25)
     if state["error"] is not None:
         raise state["error"]
-    return datasets.load(name, seed=seed, size=size, device=device)
+    return datasets.load(name, seed=seed, size=size, noise=noise, device=device)
 
 
 def tag_runs(records: Iterator[dict], *, run: str, index: int, n_runs: int,

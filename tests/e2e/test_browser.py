@@ -13,7 +13,7 @@ HEADINGS = {  # lab name -> its page's st.title; every lab in the registry needs
     "activations": "Activation functions", "variance": "Initialization variance",
     "vanishing": "Vanishing and exploding gradients", "optimizer_race": "Optimizer race",
     "schedules": "Learning-rate schedules", "dropout": "Dropout and uncertainty",
-    "landscape": "Loss landscapes and saddle points",
+    "landscape": "Loss landscapes and saddle points", "deepnet": "Deep nets: normalization and regularization",
 }
 TIMEOUT_MS = 60_000
 FRESH = '[data-testid="stElementContainer"]:not([data-stale="true"])'  # not a leftover of the previous run

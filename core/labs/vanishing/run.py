@@ -7,7 +7,7 @@ from typing import Iterator
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.vanishing.config import Config
-from core.models import MLPSpec, build_mlp
+from core.models import build_mlp
 from core.train import TrainSpec, train
 
 
@@ -18,12 +18,10 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
         return
     dev = loaded.device
     for i, spec in enumerate(config.specs()):
-        model = build_mlp(loaded.input_dim, loaded.n_classes,
-                          MLPSpec(config.depth, config.width, spec.activation, init=spec.init, norm=spec.norm),
+        model = build_mlp(loaded.input_dim, loaded.n_classes, spec.mlp(config.depth, config.width),
                           seed=config.seed, device=dev)
-        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size,
-                          optimizer=spec.optimizer or config.optimizer, lr=spec.lr or config.lr,
-                          clip_norm=spec.clip, track_activations=True, seed=config.seed)
+        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, track_activations=True,
+                          seed=config.seed, **spec.training(config.optimizer, config.lr))
         yield from tag_runs(train(model, loaded, tspec, stop=stop), run=spec.label, index=i,
                             n_runs=len(config.runs), depth=config.depth, chance=1 / loaded.n_classes)
         if stop():

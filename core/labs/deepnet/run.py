@@ -1,0 +1,39 @@
+"""The Deep-net lab's run: every configuration in turn, from the same seed on the same batches,
+with per-layer weight norms and sparsity; on a 2-D set, each run's latest decision boundary."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from core import device
+from core.jobs import Artifact
+from core.labs.base import Stop, never
+from core.labs.common import load_data, tag_runs
+from core.labs.deepnet import boundary
+from core.labs.deepnet.config import Config, is_planar
+from core.models import build_mlp
+from core.train import TrainSpec, train
+
+
+def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
+    """Train every configuration in turn. On a 2-D set, the artifact "points" holds the train
+    points and "grid/<run>" the run's decision boundary at its latest report (replaced at each)."""
+    loaded = yield from load_data(config.dataset, seed=config.seed, device=device.pick(config.device), stop=stop,
+                                  size=config.data_size(), noise=config.noise)
+    if loaded is None:
+        return
+    planar = is_planar(config.dataset)
+    if planar:
+        bounds = boundary.extent(loaded)
+        yield Artifact("points", boundary.points(loaded, config.seed))
+    for i, spec in enumerate(config.specs()):
+        model = build_mlp(loaded.input_dim, loaded.n_classes, spec.mlp(config.depth, config.width),
+                          seed=config.seed, device=loaded.device)
+        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+                          eval_train=True, seed=config.seed, **spec.training(config.optimizer, config.lr))
+        for rec in tag_runs(train(model, loaded, tspec, stop=stop), run=spec.label, index=i,
+                            n_runs=len(config.runs), config=spec.text(), chance=1 / loaded.n_classes):
+            if planar:  # the model is at this report's state while the record is handled
+                yield Artifact(f"grid/{spec.label}", boundary.grid(model, loaded, bounds))
+            yield rec
+        if stop():
+            return
