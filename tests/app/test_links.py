@@ -21,6 +21,7 @@ EXAMPLES = {
     "variance": {"activations": "relu,selu", "inits": "he_normal,lecun_normal", "hist_layers": "2,3"},
     "landscape": {"optimizers": "sgd,adam", "settings": "adam:lr=0.2"},
     "activations": {"names": "relu,tanh", "activations": "relu,elu", "z_min": "-3.0", "z_max": "4.0", "z": "2.0"},
+    "transfer": {"dataset": "fashion-mnist"},
 }
 COMMON = {"dataset": "moons", "device": "cpu", "seed": "1"}
 
