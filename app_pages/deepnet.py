@@ -8,7 +8,7 @@ import streamlit as st
 from core import activations, data, frames, init
 from core.charts import learning_curves
 from core.labs.deepnet import boundary, charts, tables
-from core.labs.deepnet.config import CHAPTER, MAX_RUNS, PRESETS, is_planar
+from core.labs.deepnet.config import CHAPTER, MAX_RUNS, PRESETS, is_planar, parse_run
 from core.labs.runspec import RunSpec
 from core.models import DROPOUTS, NORMS
 from ui import live
@@ -43,10 +43,15 @@ def add_custom() -> None:
                    dropout=kind if g("p") > 0 else "none", dropout_p=float(g("p")) if kind != "none" else 0.0,
                    dropout_last=int(g("where")) if kind != "none" else 0, weight_decay=float(g("wd")),
                    l1=float(g("l1")), l2=float(g("l2")), max_norm=float(g("maxnorm")), schedule=g("schedule")).text()
+    listed = form.value("runs")
+    same = [text for text in listed if parse_run(text).text() == spec]  # a preset that is this configuration
+    if same:
+        st.toast(f"Already listed: {parse_run(same[0]).label}")
+        return
     s.setdefault(CUSTOM, [])
     if spec not in s[CUSTOM]:
         s[CUSTOM].append(spec)
-    form.set(runs=tuple(dict.fromkeys([*form.value("runs"), spec]))[:MAX_RUNS])
+    form.set(runs=(*listed, spec)[:MAX_RUNS])
 
 
 def builder() -> None:

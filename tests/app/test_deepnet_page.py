@@ -47,9 +47,9 @@ def test_a_2d_set_draws_each_runs_decision_boundary():
     assert not at.exception and at.number_input or at.select_slider  # size and noise are offered
     job = _train(at)
     charts = charts_by_title(at)
-    title = "Decision boundaries: the models' class probabilities, train points on top"
+    title = "Decision boundaries, train points on top"
     grid, points = charts[title]["grid"], charts[title]["points"]
     assert set(grid["run"]) == {"plain: Swish + He", "ReLU + He normal, dropout 0.2"}
     assert len(grid) == 2 * 40 * 40 and grid["p"].between(0, 1).all()
-    assert set(points["cls"]) == {0, 1}
+    assert set(points["cls"]) == {0, 1} and set(points["run"]) == set(grid["run"])
     assert job.artifact("grid/plain: Swish + He")["p"].shape == (1600,)

@@ -10,7 +10,7 @@ import pandas as pd
 from core.charts import Spec, compile_spec, run_color, run_selection, with_data
 from core.regularize import SPARSE_EPS
 
-PANEL = 230  # a decision-boundary panel's side, in pixels
+PANEL = 200  # a decision-boundary panel's side, in pixels
 PANELS_PER_ROW = 3
 TWO = alt.Scale(range=["#1f4e9c", "#b3400a"])  # the two classes' points: darker than the heatmap's ends
 
@@ -59,35 +59,37 @@ def weight_history(df: pd.DataFrame, *, epochs: int, runs: list[str]) -> Spec:
     return with_data(_history_template(int(epochs), tuple(runs)), weights=df)
 
 
+def _fill(classes: int, legend: bool) -> tuple[alt.Color, list, alt.Opacity | alt.ValueChannel]:
+    """The heatmap's colour (P(class 1) for two classes, else the predicted class, its
+    probability as opacity), tooltip and opacity."""
+    if classes == 2:
+        scale = alt.Scale(scheme="blueorange", domain=[0, 1])
+        return (alt.Color("p:Q", title="P(class 1)", scale=scale, legend=alt.Legend() if legend else None),
+                [alt.Tooltip("p:Q", format=".2f", title="P(class 1)")], alt.value(0.85))
+    return (alt.Color("cls:N", title="predicted class", scale=alt.Scale(scheme="category10"),
+                      legend=alt.Legend() if legend else None),
+            ["cls:N", alt.Tooltip("p:Q", format=".2f", title="its probability")],
+            alt.Opacity("p:Q", scale=alt.Scale(domain=[1 / classes, 1], range=[0.15, 0.9]), legend=None))
+
+
 @functools.lru_cache(maxsize=64)
 def _boundary_template(runs: tuple[str, ...], classes: int) -> Spec:
-    if classes == 2:
-        fill = alt.Color("p:Q", title="P(class 1)", scale=alt.Scale(scheme="blueorange", domain=[0, 1]))
-        tip = [alt.Tooltip("p:Q", format=".2f", title="P(class 1)")]
-        opacity = alt.value(0.85)
-    else:
-        fill = alt.Color("cls:N", title="predicted class", scale=alt.Scale(scheme="category10"))
-        tip = ["cls:N", alt.Tooltip("p:Q", format=".2f", title="its probability")]
-        opacity = alt.Opacity("p:Q", title="probability", scale=alt.Scale(domain=[1 / classes, 1], range=[0.15, 0.9]),
-                              legend=None)
-    dots = alt.Chart(alt.Data(name="points")).mark_circle(size=16, stroke="white", strokeWidth=0.5,
-                                                          opacity=1).encode(
-        x=alt.X("x:Q", title="x₁", scale=alt.Scale(nice=False, zero=False)),
-        y=alt.Y("y:Q", title="x₂", scale=alt.Scale(nice=False, zero=False)),
-        color=alt.Color("cls:N", title="true class", scale=TWO if classes == 2 else alt.Scale(scheme="category10")),
-        tooltip=["cls:N"])
+    axis = dict(scale=alt.Scale(nice=False, zero=False))
     panels = []
-    for run in runs:
+    for i, run in enumerate(runs):
+        fill, tip, opacity = _fill(classes, legend=i == 0)  # one legend for all panels
         cells = alt.Chart(alt.Data(name="grid")).transform_filter(alt.datum.run == run).mark_rect().encode(
-            x=alt.X("x:Q", scale=alt.Scale(nice=False, zero=False)), x2="x2:Q",
-            y=alt.Y("y:Q", scale=alt.Scale(nice=False, zero=False)), y2="y2:Q",
+            x=alt.X("x:Q", title="x₁", **axis), x2="x2:Q", y=alt.Y("y:Q", title="x₂", **axis), y2="y2:Q",
             color=fill, opacity=opacity, tooltip=tip)
+        dots = alt.Chart(alt.Data(name="points")).transform_filter(alt.datum.run == run).mark_circle(
+            size=16, stroke="white", strokeWidth=0.5, opacity=1).encode(
+            x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis),
+            color=alt.Color("cls:N", title="true class", scale=TWO if classes == 2 else alt.Scale(scheme="category10"),
+                            legend=alt.Legend() if i == 0 else None), tooltip=["cls:N"])
         panels.append(alt.layer(cells, dots).resolve_scale(color="independent").properties(
-            title=alt.TitleParams(run, fontSize=12, limit=PANEL), width=PANEL, height=PANEL))
+            title=alt.TitleParams(run, fontSize=12, limit=PANEL + 40), width=PANEL, height=PANEL))
     rows = [alt.hconcat(*panels[i:i + PANELS_PER_ROW]) for i in range(0, len(panels), PANELS_PER_ROW)]
-    chart = alt.vconcat(*rows).properties(title="Decision boundaries: the models' class probabilities, "
-                                                "train points on top")
-    return compile_spec(chart)
+    return compile_spec(alt.vconcat(*rows).properties(title="Decision boundaries, train points on top"))
 
 
 def boundaries(grids: pd.DataFrame, points: pd.DataFrame, *, runs: list[str], classes: int) -> Spec:

@@ -61,10 +61,11 @@ class Config(Fit, Shape, Shared):
 
     def __post_init__(self) -> None:
         validate(self)
-        labels = self.labels()
-        if len(set(labels)) != len(labels):
-            raise ValueError("the same configuration is listed twice: " + ", ".join(
-                sorted({label for label in labels if labels.count(label) > 1})))
+        specs = self.specs()
+        for what in ([s.text() for s in specs], [s.label for s in specs]):  # runs are told apart by both
+            twice = sorted({x for x in what if what.count(x) > 1})
+            if twice:
+                raise ValueError(f"the same configuration is listed twice: {', '.join(twice)}")
 
     def specs(self) -> list[RunSpec]:
         return [parse_run(text) for text in self.runs]

@@ -1,0 +1,46 @@
+"""The Deep-nets lab in Chromium: a comparison on a 2-D set draws each run's decision boundary
+as it trains; a second run joins the first in the session's table and on the charts."""
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 90_000
+HEADING = "Deep nets: normalization and regularization"
+BOUNDARIES = "Decision boundaries, train points on top"
+PANEL_TITLES = """(title) => {
+  const chart = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].find(c =>
+      [...c.querySelectorAll('.role-title-text')].some(t => t.textContent === title));
+  if (!chart) return null;
+  return [...chart.querySelectorAll('.role-title-text')].map(t => t.textContent).filter(t => t !== title);
+}"""
+
+
+def _finished(page, count: int) -> None:
+    page.get_by_text(re.compile(r"^Finished at ")).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => ({PANEL_TITLES})({BOUNDARIES!r})?.length === {count}", timeout=TIMEOUT_MS)
+
+
+def test_a_comparison_on_moons_draws_boundaries_and_a_second_run_joins_the_table(page, app_url):
+    query = "dataset=moons&size=200&noise=0.3&depth=3&width=32&epochs=15&runs=plain,relu/he_normal/wd%3D0.01"
+    page.goto(f"{app_url}/deepnet?{query}")
+    page.get_by_role("heading", name=HEADING).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Run", exact=True).click()
+    _finished(page, 2)
+    assert page.evaluate(PANEL_TITLES, BOUNDARIES) == ["plain: Swish + He", "ReLU + He normal, L2 decay 0.01"]
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the run table
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    # in the same session, the list becomes one other configuration: its run joins the two before
+    page.locator('[data-testid="stMultiSelect"] input').first.click()  # the page's one multiselect
+    for _ in range(2):
+        page.keyboard.press("Backspace")  # the select removes its last item
+    page.keyboard.type("+ batch norm")
+    page.get_by_role("option", name="+ batch norm", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => new URL(window.location).searchParams.get('runs') === 'bn'", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Run", exact=True).click()
+    _finished(page, 3)
+    assert page.evaluate(PANEL_TITLES, BOUNDARIES)[-1] == "+ batch norm"
+    assert page.locator('[data-testid="stException"]').count() == 0
