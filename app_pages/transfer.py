@@ -5,7 +5,7 @@ import streamlit as st
 from core import data
 from core.charts import learning_curves
 from core.labs.transfer import charts, tables
-from core.labs.transfer.config import METHODS, MODEL_A, class_name
+from core.labs.transfer.config import MODEL_A, class_label
 from ui import live
 from ui.form import open_lab
 
@@ -26,7 +26,7 @@ def settings() -> tuple[object, str | None]:
     dataset = form.value("dataset")
     with form.box():
         top = st.columns([3, 2, 2])
-        form.widget("classes", top[0], fmt=lambda i: f"{i}: {class_name(dataset, i)}",
+        form.widget("classes", top[0], fmt=lambda i: class_label(dataset, i),
                     help="Task A is every other class. On Fashion-MNIST the chapter's pair is 0 (T-shirt/top) and "
                          "2 (pullover).")
         form.widget("n_examples", top[1], help="Each seed draws its own N from the two classes' train split; the "
@@ -91,7 +91,8 @@ def model_b(records: list[dict], cfg) -> None:
         st.caption("Model B trains once model A has finished.")
         return
     thaw = cfg.freeze_epochs if 0 < cfg.freeze_epochs < cfg.epochs_b else None
-    st.vega_lite_chart(spec=charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw))
+    st.vega_lite_chart(spec=charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw),
+                       width="content")
     st.caption(f"Validation accuracy on the two classes' validation split, measured at each epoch end. B on A reuses "
                f"A's first {cfg.reuse} of {cfg.depth} hidden layers; "
                + (f"they stay frozen for {cfg.freeze_epochs} epochs, then train at {cfg.unfreeze_lr:g}."
@@ -129,5 +130,5 @@ def draw(records: list[dict], job) -> None:
 
 panel.show(draw, empty="Press **Train**: model A trains first, then model B for every seed, both ways.",
            reports="one report per epoch per model; model A reports more often on large sets")
-st.caption(f"Both ways of training B see the same N examples, batches and new-layer weights for a seed; only "
-           f"the reused layers differ ({', '.join(METHODS)}).")
+st.caption("For a seed, both ways of training B see the same N examples in the same batches, and their new layers "
+           "start from the same weights: only the reused layers differ.")

@@ -17,7 +17,7 @@ CURVES_TITLE = "Model B: validation accuracy over epochs (thin: one seed; thick:
 
 def _method_color() -> alt.Color:
     return alt.Color("method:N", title="model B", scale=alt.Scale(domain=list(METHODS), range=COLOURS),
-                     legend=alt.Legend(orient="bottom", labelLimit=300))
+                     legend=alt.Legend(orient="bottom", labelLimit=300, symbolOpacity=1, symbolStrokeWidth=3))
 
 
 @functools.lru_cache(maxsize=32)
@@ -34,9 +34,11 @@ def _curves_template(epochs: int) -> Spec:
                  alt.Tooltip("val_acc:Q", format=".1%", title="mean validation accuracy"), "seeds:Q"])
     thaw = alt.Chart(alt.Data(name="unfreeze"))
     rule = thaw.mark_rule(strokeDash=[4, 3], color="#555").encode(x="epoch:Q", tooltip=["text:N"])
-    text = thaw.mark_text(align="left", dx=4, dy=-6, color="#555").encode(
-        x="epoch:Q", y=alt.value(8), text="text:N")
-    return _compile((seeds + means + rule + text).properties(title=CURVES_TITLE, width=2 * WIDTH, height=260))
+    text = thaw.mark_text(align="left", dx=4, color="#555").encode(  # low in the plot, where the curves are not
+        x="epoch:Q", y=alt.value(240), text="text:N")
+    # "pad": the height is the plot's own; Streamlit's default "fit" takes the title, axes and legend out of it
+    return _compile((seeds + means + rule + text).properties(title=CURVES_TITLE, width=2 * WIDTH, height=260,
+                                                             autosize=alt.AutoSizeParams(type="pad")))
 
 
 def b_curves(seeds: pd.DataFrame, means: pd.DataFrame, *, epochs: int, unfreeze_at: int | None) -> Spec:

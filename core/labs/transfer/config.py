@@ -20,10 +20,10 @@ METHODS = ("B from scratch", "B on A")  # the two ways of training model B, in t
 MODEL_A = "model A"
 
 
-def class_name(dataset: str, index: int) -> str:
-    """Class `index` of `dataset` in words, e.g. 'Pullover' (digits and MNIST: the digit)."""
+def class_label(dataset: str, index: int) -> str:
+    """Class `index` of `dataset` as a picker shows it, e.g. '2: Pullover' (digits and MNIST: '2')."""
     names = NAMES.get(dataset)
-    return names[index] if names and 0 <= index < len(names) else str(index)
+    return f"{index}: {names[index]}" if names and 0 <= index < len(names) else str(index)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ PRESETS = presets(
            "against 2 are so easy that both ways of training B reach about 99%.",
            {**NET, "n_examples": 200, "reuse": 3, "seeds": 10}, choose=chapter_dataset),
     Preset("One seed is not enough",
-           "N = 20 with a single seed: on digits seed 0 puts both at 100%, no gain; the default 10 seeds show B on A "
-           "about a point ahead on average, with seeds on both sides.",
-           {**NET, "dataset": "digits", "n_examples": 20, "reuse": 3, "seeds": 1}),
+           "N = 10, one seed: on digits seed 0 puts B on A 1.5 points behind scratch. The default 10 seeds put it 4.2 "
+           "points ahead on average, with seeds on both sides (6 better, 4 worse); 20 seeds make the gain clear.",
+           {**NET, "dataset": "digits", "n_examples": 10, "reuse": 3, "seeds": 1}),
     Preset("Reuse fewer layers",
-           "N = 20, reusing A's first two hidden layers only: on digits B on A rises to about 99.5% over 10 seeds, "
-           "ahead of or tied with scratch in every seed; A's top layer was the one tied to its own task.",
+           "N = 20, reusing A's first two hidden layers: on digits B on A reaches 99.5% over 10 seeds against 96.4% "
+           "from scratch, no seed below; all three layers give 97.6%, the first alone 97.0% with one seed at 80%.",
            {**NET, "dataset": "digits", "n_examples": 20, "reuse": 2, "seeds": 10}),
 )

@@ -14,13 +14,13 @@ from core import data
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.transfer import cache, tables
-from core.labs.transfer.config import MODEL_A, Config
+from core.labs.transfer.config import METHODS, MODEL_A, Config
 from core.labs.transfer.scratch import Result, stackable, train_stacked
 from core.labs.transfer.tasks import check_classes, sample, task_a, task_b
 from core.models import MLP, build_mlp
 from core.train import TrainSpec, evaluate, train
 
-SCRATCH, ON_A = "B from scratch", "B on A"
+SCRATCH, ON_A = METHODS
 STACK_COST = 0.3  # a stacked step of K small models costs about this many one-model steps per model
 
 
@@ -37,7 +37,7 @@ class Plan:
 
     @staticmethod
     def of(config: Config, n_a: int, n_b: int, a_cached: bool, stacked: bool) -> "Plan":
-        a = 0.02 if a_cached else config.epochs_a * math.ceil(n_a / config.batch_size)
+        a = 0.0 if a_cached else config.epochs_a * math.ceil(n_a / config.batch_size)
         b = config.seeds * config.epochs_b * math.ceil(n_b / config.batch_size)
         scratch = b * (STACK_COST if stacked else 1.0)
         total = a + scratch + b
@@ -173,6 +173,18 @@ def summary(tests: list[dict]) -> dict:
     return out
 
 
+def plan_record(config: Config, loaded: data.Data, pool: data.Data, n: int, a_cached: bool, stacked: bool) -> dict:
+    """What the run will do, said first: N as used (and whether the two classes' train split capped
+    it), the classes of each task, whether A comes from the cache, how B from scratch trains."""
+    a, b = (loaded.class_names[c] for c in config.classes)
+    capped = n < config.n_examples
+    return {"kind": "plan", "progress": 0.0, "n_examples": n, "n_requested": config.n_examples,
+            "n_pool": len(pool.train), "capped": capped, "classes_b": [a, b], "a_classes": loaded.n_classes - 2,
+            "a_cached": a_cached, "scratch_path": "stacked" if stacked else "one by one",
+            "message": (f"N = {n}: the train split holds only {len(pool.train)} examples of {a} and {b}" if capped
+                        else f"N = {n} of the {len(pool.train)} train examples of {a} and {b}")}
+
+
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     loaded = yield from load(config, stop)
     if loaded is None:
@@ -180,30 +192,22 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     check_classes(loaded, config.classes)
     task, pool = task_a(loaded, config.classes), task_b(loaded, config.classes)
     n = min(config.n_examples, len(pool.train))
-    a_cached = cache.get(cache.key(config)) is not None
-    stacked = stackable(config.spec(), config.optimizer)
+    a_cached, stacked = cache.get(cache.key(config)) is not None, stackable(config.spec(), config.optimizer)
     plan = Plan.of(config, len(task.train), n, a_cached, stacked)
-    names = [loaded.class_names[c] for c in config.classes]
-    capped = n < config.n_examples
-    yield {"kind": "plan", "progress": 0.0, "n_examples": n, "n_requested": config.n_examples,
-           "n_pool": len(pool.train), "capped": capped, "classes_b": names, "a_classes": len(task.class_names),
-           "a_cached": a_cached, "scratch_path": "stacked" if stacked else "one by one",
-           "message": (f"N = {n}: the train split holds only {len(pool.train)} examples of {names[0]} and {names[1]}"
-                       if capped else f"N = {n} of the {len(pool.train)} train examples of {names[0]} and {names[1]}")}
+    yield (said := plan_record(config, loaded, pool, n, a_cached, stacked))
     a = yield from model_a(config, task, plan.window("A"), stop)
     if a is None or stop():
         return
     samples = [sample(pool, n, seed) for seed in config.b_seeds()]
     tests: list[dict] = []
-    for rec in from_scratch(config, samples, plan.window(SCRATCH), stop):
-        tests += [rec] if rec["kind"] == "test" else []
-        yield rec
-    if stop():
-        return
-    for rec in one_by_one(config, samples, ON_A, lambda seed, t: on_a(config, a, t, seed), plan.window(ON_A), stop):
-        tests += [rec] if rec["kind"] == "test" else []
-        yield rec
-    if stop():
-        return
+    phases = (lambda: from_scratch(config, samples, plan.window(SCRATCH), stop),
+              lambda: one_by_one(config, samples, ON_A, lambda seed, t: on_a(config, a, t, seed), plan.window(ON_A),
+                                 stop))
+    for phase in phases:
+        for rec in phase():
+            tests += [rec] if rec["kind"] == "test" else []
+            yield rec
+        if stop():
+            return
     yield {"kind": "summary", "progress": 1.0, "status": "done", "n_examples": n, "a_cached": a_cached,
-           **summary(tests)}
+           "message": tables.headline([said, *tests]), **summary(tests)}
