@@ -23,12 +23,14 @@ PRESETS = presets(
             "lr": 3e-3, "epochs": 60, "batch_size": 32, "patience": 0,
             "runs": ("relu/he_normal", "relu/he_normal/wd=0.01", "relu/he_normal/dropout=0.3")}),
     Preset("L1 makes weights sparse",
-           "The same net without and with an L1 penalty: watch the share of near-zero weights grow layer by layer.",
-           {"depth": 6, "width": 100, "optimizer": "sgd", "lr": 0.1, "epochs": 20, "batch_size": 32, "patience": 0,
+           "The same 6×100 net on digits without and with an L1 penalty: the share of weights with |w| < 0.01 goes "
+           "from 5% to 9% (1e-4) and 39% (1e-3), at the same validation accuracy (98-99%).",
+           {"dataset": "digits", "depth": 6, "width": 100, "optimizer": "sgd", "lr": 0.1, "epochs": 20, "batch_size": 32, "patience": 0,
             "runs": ("relu/he_normal", "relu/he_normal/l1=0.0001", "relu/he_normal/l1=0.001")}),
     Preset("Max-norm and L2 hold the weights down",
-           "Weight norm per layer without a constraint, with L2 weight decay, and with max-norm 1.",
-           {"depth": 6, "width": 100, "optimizer": "sgd", "lr": 0.1, "epochs": 20, "batch_size": 32, "patience": 0,
+           "Weight norm without a constraint (35 over the whole net after 20 epochs on digits), with L2 weight decay "
+           "0.01 (19), and with max-norm 1 (25: every unit's incoming weights held to norm 1).",
+           {"dataset": "digits", "depth": 6, "width": 100, "optimizer": "sgd", "lr": 0.1, "epochs": 20, "batch_size": 32, "patience": 0,
             "runs": ("relu/he_normal", "relu/he_normal/wd=0.01", "relu/he_normal/maxnorm=1.0")}),
     Preset("Batch norm before or after the activation",
            "Swish + He at depth 20 with batch norm before the activation (the Linear's bias dropped) and after it.",
@@ -36,7 +38,8 @@ PRESETS = presets(
             "patience": 0, "runs": ("swish/he_normal/norm=batchnorm_before", "swish/he_normal/norm=batchnorm_after",
                                     "swish/he_normal/norm=layernorm")}),
     Preset("Early stopping restores the best epoch",
-           "Adam at a high rate over-fits a small net on digits; patience 3 stops it and restores its best weights.",
-           {"depth": 3, "width": 256, "optimizer": "adam", "lr": 3e-3, "epochs": 60, "batch_size": 32,
-            "patience": 3, "runs": ("relu/he_normal",)}),
+           "300 noisy spiral points: the validation loss bottoms out, then climbs while the net memorizes noise; "
+           "patience 10 stops it (epoch 52 at seed 0) and restores the best weights (epoch 42).",
+           {"dataset": "spirals", "size": 300, "noise": 0.5, "depth": 6, "width": 100, "optimizer": "adam",
+            "lr": 3e-3, "epochs": 100, "batch_size": 32, "patience": 10, "runs": ("relu/he_normal",)}),
 )
