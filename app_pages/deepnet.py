@@ -115,6 +115,19 @@ if form.value("dataset") != "cifar10" and not is_planar(form.value("dataset")):
         f"CIFAR-10 is not cached here, so {data.DATASETS.get(form.value('dataset')).label} stands in; the figures "
         "measured on digits (README) differ from the chapter's, and the page says where."))
 
+with st.expander("The chapter's sequence: what the book saw on CIFAR-10, and what digits shows"):
+    st.markdown(
+        "The book's solution (ELU in place of Swish, NAdam, early stopping) reports on CIFAR-10: **47%** for the "
+        "plain net; **55%** with batch norm, reached in 18 epochs instead of 39; **51.4%** for SELU + LeCun, in 13 "
+        "epochs; **50.8%** with alpha dropout; **52.8%** with 1cycle in 15 epochs.\n\n"
+        "**Digits does not tell the same story.** Measured here (\"The chapter's sequence\" on digits, 20 epochs, "
+        "seeds 0–4, validation accuracy after the last epoch): plain 95.5% ± 1.9, + batch norm 95.2% ± 2.3, SELU "
+        "87.0% ± 6.3, + alpha dropout 84.5% ± 7.4, + 1cycle 96.2% ± 1.5. A 20-layer Swish net already trains well "
+        "on digits, so batch norm adds nothing measurable. SELU reaches its best validation loss soonest, but at a "
+        "constant rate its accuracy swings by ten points from epoch to epoch; alpha dropout does not calm it, and "
+        "1cycle, whose rate ends far below the peak, does. Early stopping (*patience*) keeps the best epoch's "
+        "weights: then every step is within 2 points (94.7–96.5%).")
+
 panel = live.LivePanel("deepnet")
 panel.controls(panel.starter(LAB.run, config) if config else None, label="Run", disabled_reason=problem)
 
