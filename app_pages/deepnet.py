@@ -125,8 +125,8 @@ with st.expander("The chapter's sequence: what the book saw on CIFAR-10, and wha
         "87.0% ± 6.3, + alpha dropout 84.5% ± 7.4, + 1cycle 96.2% ± 1.5. A 20-layer Swish net already trains well "
         "on digits, so batch norm adds nothing measurable. SELU reaches its best validation loss soonest, but at a "
         "constant rate its accuracy swings by ten points from epoch to epoch; alpha dropout does not calm it, and "
-        "1cycle, whose rate ends far below the peak, does. Early stopping (*patience*) keeps the best epoch's "
-        "weights: then every step is within 2 points (94.7–96.5%).")
+        "1cycle, whose rate ends far below the peak, does. Each step's best epoch is within 2 points of the others' "
+        "(94.7–96.5%): on digits the steps differ in how steadily they train more than in what they can reach.")
 
 panel = live.LivePanel("deepnet")
 panel.controls(panel.starter(LAB.run, config) if config else None, label="Run", disabled_reason=problem)
