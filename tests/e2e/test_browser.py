@@ -160,7 +160,8 @@ def test_dropout_trains_then_opens_the_mc_view(page, app_url):
     page.get_by_text("Train first").wait_for(timeout=TIMEOUT_MS)
     _button(page, "Train").click()
     page.get_by_text(re.compile(r"\d+ reports so far")).first.wait_for(timeout=TIMEOUT_MS)
-    page.get_by_text(re.compile(r"^Finished at ")).wait_for(timeout=TIMEOUT_MS)
+    # .first: by the time this looks, the MC view's own panel may have finished too
+    page.get_by_text(re.compile(r"^Finished at ")).first.wait_for(timeout=TIMEOUT_MS)
     page.get_by_text(f"{2 * 101} reports so far").wait_for(timeout=TIMEOUT_MS)  # two networks, epochs 0..100
     # the MC view opens once training has finished: galleries and per-image bars first
     page.get_by_role("heading", name="MC dropout: how sure is each network?").wait_for(timeout=TIMEOUT_MS)
