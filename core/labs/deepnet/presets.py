@@ -17,11 +17,12 @@ PRESETS = presets(
            {"runs": CHAPTER, "depth": 20, "width": 100, "optimizer": "nadam", "lr": 2e-3, "epochs": 20,
             "batch_size": 32, "patience": 0}, choose=_cifar_if_cached),
     Preset("Over-fitted and regularized boundaries",
-           "Spirals with few noisy points: the plain net carves islands around single points; L2 decay and "
-           "dropout draw a smoother boundary.",
-           {"dataset": "spirals", "size": 300, "noise": 0.5, "depth": 6, "width": 100, "optimizer": "adam",
-            "lr": 3e-3, "epochs": 60, "batch_size": 32, "patience": 0,
-            "runs": ("relu/he_normal", "relu/he_normal/wd=0.01", "relu/he_normal/dropout=0.3")}),
+           "300 noisy spiral points, 100 epochs: the plain net's boundary bends around single points and its "
+           "validation loss ends at 0.37 (91.7% at seed 0); L2 weight decay 0.01 ends at 0.19 (96.7%), an L2 "
+           "penalty of 0.001 at 0.26 (95%), with smoother boundaries.",
+           {"dataset": "spirals", "size": 300, "noise": 1.0, "depth": 6, "width": 100, "optimizer": "adam",
+            "lr": 3e-3, "epochs": 100, "batch_size": 32, "patience": 0,
+            "runs": ("relu/he_normal", "relu/he_normal/wd=0.01", "relu/he_normal/l2=0.001")}),
     Preset("L1 makes weights sparse",
            "The same 6×100 net on digits without and with an L1 penalty: the share of weights with |w| < 0.01 goes "
            "from 5% to 9% (1e-4) and 39% (1e-3), at the same validation accuracy (98-99%).",
