@@ -82,10 +82,6 @@ def builder() -> None:
     c[3].number_input("Max-norm (0 = off)", 0.0, 100.0, 0.0, 0.5, key="deepnet.add.maxnorm",
                       help="after each step, each unit's incoming weights are scaled to at most this L2 norm")
     st.button("Add this configuration", on_click=add_custom, key="deepnet.add")
-    st.caption("Weight decay, the L1 and L2 penalties and max-norm act on the Linear layers' weights only: biases "
-               "and the normalization layers' scale and shift sit in a parameter group without decay and are left "
-               "out of the penalties. Inputs are always standardized (the train split's mean and standard deviation), "
-               "as SELU's self-normalization needs.")
 
 
 def settings() -> tuple[object, str | None]:
@@ -102,6 +98,10 @@ def settings() -> tuple[object, str | None]:
                     help="The chapter's steps first, then the vanishing lab's configurations; add your own below.")
         with st.expander("Add a configuration: switch things on"):
             builder()
+        st.caption("Weight decay, the L1 and L2 penalties and max-norm act on the Linear layers' weights only: "
+                   "biases and the normalization layers' scale and shift sit in a parameter group without decay and "
+                   "are left out of the penalties. Inputs are always standardized (the train split's mean and standard "
+                   "deviation), as SELU's self-normalization needs.")
     config, problem = form.check(empty="runs", message="Pick at least one configuration.")
     form.sync()
     return config, problem
