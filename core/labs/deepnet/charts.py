@@ -12,6 +12,7 @@ from core.regularize import SPARSE_EPS
 
 PANEL = 200  # a decision-boundary panel's side, in pixels
 PANELS_PER_ROW = 3
+PLOT = 360  # width of each of a pair of plots side by side, their legend below them
 TWO = alt.Scale(range=["#1f4e9c", "#b3400a"])  # the two classes' points: darker than the heatmap's ends
 
 
@@ -25,11 +26,12 @@ def _layers_template(runs: tuple[str, ...]) -> Spec:
                  alt.Tooltip("weight_norm:Q", format=".3f", title="‖W‖"),
                  alt.Tooltip("sparsity:Q", format=".1%", title="near zero")])
     norm = base.encode(y=alt.Y("weight_norm:Q", title="‖W‖, Frobenius norm", scale=alt.Scale(zero=False))
-                       ).add_params(sel).properties(title="Weight norm per layer, latest", width=360, height=260)
+                       ).add_params(sel).properties(title="Weight norm per layer, latest", width=PLOT, height=260)
     zero = base.encode(y=alt.Y("sparsity:Q", title=f"share of weights with |w| < {SPARSE_EPS:g}",
                                axis=alt.Axis(format="%"))
-                       ).properties(title="Near-zero weights per layer, latest", width=360, height=260)
-    return compile_spec(alt.hconcat(norm, zero).properties(title="Weights per layer at the latest report"))
+                       ).properties(title="Near-zero weights per layer, latest", width=PLOT, height=260)
+    return compile_spec(alt.hconcat(norm, zero).properties(title="Weights per layer at the latest report")
+                        .configure_legend(orient="bottom", direction="vertical"))
 
 
 def layers(df: pd.DataFrame, *, runs: list[str]) -> Spec:
@@ -48,11 +50,12 @@ def _history_template(epochs: int, runs: tuple[str, ...]) -> Spec:
                  alt.Tooltip("near-zero weights:Q", format=".1%")])
     norm = base.encode(y=alt.Y("weight norm:Q", title="‖W‖ of the whole net (all layers)",
                                scale=alt.Scale(zero=False))).add_params(sel).properties(
-        title="Weight norm over training", width=360, height=220)
+        title="Weight norm over training", width=PLOT, height=220)
     zero = base.encode(y=alt.Y("near-zero weights:Q", title=f"weights with |w| < {SPARSE_EPS:g} (mean over layers)",
                                axis=alt.Axis(format="%"))).properties(
-        title="Near-zero weights over training", width=360, height=220)
-    return compile_spec(alt.hconcat(norm, zero).properties(title="Weights over training"))
+        title="Near-zero weights over training", width=PLOT, height=220)
+    return compile_spec(alt.hconcat(norm, zero).properties(title="Weights over training")
+                        .configure_legend(orient="bottom", direction="vertical"))
 
 
 def weight_history(df: pd.DataFrame, *, epochs: int, runs: list[str]) -> Spec:
