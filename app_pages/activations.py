@@ -149,7 +149,8 @@ def dying_relu() -> None:
     form.sync()
     panel.controls(panel.starter(LAB.run, config) if config else None, disabled_reason=problem)
     panel.show(draw, empty="Press **Run** to train; the charts appear after the first report.",
-               reports="one report per epoch per activation")
+               reports="one report per epoch per activation",
+               export=(LAB.name, LAB.table))
 
 
 form.presets()

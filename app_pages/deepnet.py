@@ -180,5 +180,6 @@ def draw(records: list[dict], job) -> None:
                                                   runs=labels))
 
 
-panel.show(draw, reports="one report per epoch per configuration, more on large sets")
+panel.show(draw, reports="one report per epoch per configuration, more on large sets",
+           export=(LAB.name, LAB.table))
 st.caption(f"The chapter's steps, as presets of the list above: {', '.join(s.label for s in CHAPTER.values())}.")

@@ -82,7 +82,8 @@ def draw(records: list[dict], job) -> None:
 
 
 panel.show(draw, empty="Press **Train** to train one network per rate; curves appear after the first epoch.",
-           reports="one report per network per epoch")
+           reports="one report per network per epoch",
+           export=(LAB.name, LAB.table))
 
 # --- MC dropout on the trained networks ----------------------------------------------------------
 st.header("MC dropout: how sure is each network?")

@@ -150,7 +150,8 @@ def draw(records: list[dict], job) -> None:
 
 
 panel.show(draw, empty="Press **Train** to train the network; its landscape views open when it has finished.",
-           reports="one report per epoch, more on large sets")
+           reports="one report per epoch, more on large sets",
+           export=(LAB.name, LAB.table))
 
 # --- views of the trained network ------------------------------------------------------------------
 VIEWS = {  # name -> (tab, job function, lane)

@@ -90,4 +90,5 @@ def draw(records: list[dict], job) -> None:
 
 
 panel.show(draw, empty="Press **Race** to start; curves appear after the first report.",
-           reports="one report per model per epoch, more on large sets")
+           reports="one report per model per epoch, more on large sets",
+           export=(LAB.name, LAB.table))

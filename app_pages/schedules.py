@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import optim, schedules
+from core import frames, optim, schedules
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
@@ -161,7 +161,7 @@ def range_test() -> None:
     finder_config, finder_problem = form.check(FinderConfig)
     finder_panel.controls(finder_panel.starter(LAB.parts["finder"].run, finder_config) if finder_config else None,
                           label="Range test", disabled_reason=finder_problem)
-    finder_panel.show(draw_finder)
+    finder_panel.show(draw_finder, export=("lr-range-test", frames.flat))
 
 
 # --- 3. Train -----------------------------------------------------------------------------
@@ -201,7 +201,8 @@ def train() -> None:
     form.sync()
     panel.controls(panel.starter(LAB.run, config) if config else None, label="Train", disabled_reason=problem)
     panel.show(draw, empty="Press **Train**; curves appear after the first report.",
-               reports="one report per model per epoch, more on large sets")
+               reports="one report per model per epoch, more on large sets",
+               export=(LAB.name, LAB.table))
 
 
 form.presets()

@@ -129,6 +129,7 @@ def draw(records: list[dict], job) -> None:
 
 
 panel.show(draw, empty="Press **Train**: model A trains first, then model B for every seed, both ways.",
-           reports="one report per epoch per model; model A reports more often on large sets")
+           reports="one report per epoch per model; model A reports more often on large sets",
+           export=(LAB.name, LAB.table))
 st.caption("For a seed, both ways of training B see the same N examples in the same batches, and their new layers "
            "start from the same weights: only the reused layers differ.")

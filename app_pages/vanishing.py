@@ -78,4 +78,5 @@ def draw(records: list[dict], job) -> None:
 
 
 panel.show(draw, empty="Press **Run** to train the configurations; charts appear after the first report.",
-           reports="one report per epoch per configuration, more on large sets")
+           reports="one report per epoch per configuration, more on large sets",
+           export=(LAB.name, LAB.table))

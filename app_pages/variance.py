@@ -102,7 +102,7 @@ def train_it(config) -> None:
     panel.controls(panel.starter(LAB.parts["train"].run, train_config) if train_config else None, label="Train",
                    disabled_reason=train_problem)
     panel.show(draw, empty="Press **Train** for a short training of every pair above.",
-               reports="")
+               reports="", export=("variance-training", frames.flat))
 
 
 config, problem = settings()

@@ -1,7 +1,7 @@
 """Headless runner.
 
     python -m core list
-    python -m core run NAME[.PART] --set field=value ... [--json FILE]
+    python -m core run NAME[.PART] --set field=value ... [--json FILE] [--csv FILE]
 
 NAME is a lab (`list` shows them); PART one of its other runs, e.g. `schedules.finder` for the
 range test. `--set` takes a config field and its value written as in a link. A bad name or value
@@ -16,7 +16,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from core import config as C
-from core import labs
+from core import export, frames, labs
 
 
 def _list() -> int:
@@ -59,6 +59,12 @@ def resolve(name: str) -> tuple[type, Callable]:
     return lab.config, lab.run
 
 
+def rows(name: str) -> Callable[[list[dict]], Any]:
+    """The CSV rows of 'lab' (its own table) or 'lab.part' (every record flat)."""
+    lab_name, _, part = name.partition(".")
+    return frames.flat if part else labs.get(lab_name).table
+
+
 def _line(rec: dict, name: str) -> str:
     if rec.get("kind") == "finder":
         return f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
@@ -78,14 +84,16 @@ def _line(rec: dict, name: str) -> str:
     return line
 
 
-def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
+def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None) -> int:
     cls, run = resolve(name)
     config = C.from_strings(cls, _parse_sets(sets))
     runs: dict[str, dict[str, Any]] = {}
+    records: list[dict] = []
     last_line = ""
     for rec in run(config):
         if not isinstance(rec, dict):  # an artifact (trained weights): for the page's later views
             continue
+        records.append(rec)
         if rec.get("kind") == "download":
             print(f"downloading {rec['dataset']}: {rec['bytes'] / 1e6:.1f} MB", file=sys.stderr)
             continue
@@ -103,6 +111,10 @@ def _run(name: str, sets: Sequence[str], json_path: str | None) -> int:
         with open(json_path, "w") as f:
             json.dump(out, f, indent=1)
         print(f"wrote {json_path}")
+    if csv_path:
+        with open(csv_path, "w", newline="") as f:
+            f.write(export.csv_text(rows(name), [(config, records)]))
+        print(f"wrote {csv_path}")
     return 0
 
 
@@ -114,11 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("name", help="lab name, or lab.part (see list)")
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a config field")
     run.add_argument("--json", metavar="FILE", help="write the config and every run's records here")
+    run.add_argument("--csv", metavar="FILE", help="write the records here as CSV, one row per report per run")
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list()
     try:
-        return _run(args.name, args.set, args.json)
+        return _run(args.name, args.set, args.json, args.csv)
     except ValueError as exc:  # bad name or value: the message names what is valid
         print(f"error: {exc}", file=sys.stderr)
         return 2

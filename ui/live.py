@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import config as C
+from core import export as export_
 from core import frames, jobs
 from core.config import key as config_key
 
@@ -96,10 +97,12 @@ class LivePanel:
             kind, text = st.session_state[said]
             getattr(st, kind)(text)
 
-    def show(self, draw: Draw, *, empty: str | None = None, reports: str | None = None) -> None:
+    def show(self, draw: Draw, *, empty: str | None = None, reports: str | None = None,
+             export: tuple[str, export_.Table] | None = None) -> None:
         """Status line and the page's charts; live while the job runs. With `empty`, that caption
         stands in for the charts until the first training record; with `reports`, "N reports so
-        far" (its help text) comes above them."""
+        far" (its help text) comes above them; with `export` (a file name and the lab's table), a
+        button that downloads the job's records as CSV, made when pressed."""
         job = self.job
         live = job is not None and not job.is_terminal
         runs = [0]  # the fragment's runs: the first is inline, in the page's own run
@@ -121,12 +124,23 @@ class LivePanel:
                 if reports is not None:
                     reports_caption(by, help=reports or None)
                 draw(records, current)
+            if export is not None and current is not None and records:
+                self._csv_button(current, *export)
             if live and current is not None and current.is_terminal and runs[0] > 1:
                 # stop refreshing and draw the final state once; never from the inline first run,
                 # whose rerun would cut short the page's own run (the next tick comes soon)
                 st.rerun()
 
         panel()
+
+
+    def _csv_button(self, job: jobs.Job, name: str, table: export_.Table) -> None:
+        def data() -> str:  # called when pressed, in a thread of Streamlit's own: no st.* here
+            return export_.csv_text(table, [(job.config, job.snapshot())])
+
+        st.download_button("Download CSV", data=data, file_name=f"{name}.csv", mime="text/csv", on_click="ignore",
+                           key=f"{self.key}_csv", help="every report of every run as a row, as the table behind the "
+                                                      "charts has it")
 
 
 def refresh_seconds() -> float:

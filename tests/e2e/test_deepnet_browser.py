@@ -1,6 +1,7 @@
 """The Deep-nets lab in Chromium: a comparison on a 2-D set draws each run's decision boundary
 as it trains; a second run joins the first in the session's table and on the charts."""
 import re
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,11 @@ def test_a_comparison_on_moons_draws_boundaries_and_a_second_run_joins_the_table
     _finished(page, 2)
     assert page.evaluate(PANEL_TITLES, BOUNDARIES) == ["plain: Swish + He", "ReLU + He normal, L2 decay 0.01"]
     assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the run table
+    with page.expect_download(timeout=TIMEOUT_MS) as download:  # the records, made when pressed
+        page.get_by_role("button", name="Download CSV").click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert download.value.suggested_filename == "deepnet.csv" and rows[0].startswith("run,")
+    assert len(rows) > 2 * 16  # every report of both runs: epochs 0..15 at least
     assert page.locator('[data-testid="stException"]').count() == 0
 
     # in the same session, the list becomes one other configuration: its run joins the two before
