@@ -8,6 +8,7 @@ from core.charts import learning_curves
 from core.labs.activations import charts, shapes, tables
 from core.labs.activations.config import Z_LIMIT, View
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 ORDER = [activations.get(n).label for n in activations.names()]  # registry order fixes each activation's colour
@@ -48,7 +49,7 @@ def shapes_and_slopes() -> None:
     spec = charts.activation_shapes(
         shapes.curves(names, params, (lo, hi)), shapes.saturation_regions(names, params, (lo, hi), threshold),
         shapes.readout(names, params, z_read), threshold=threshold, order=ORDER, shown=shown)
-    st.vega_lite_chart(spec=spec)
+    chart(spec)
     values = shapes.readout(names, params, z_read).rename(columns={"f": "f(z)", "df": "f′(z)"})
     values["activation"] = [shapes.label_with_params(n, params) for n in names]
     st.caption(f"At z = {z_read:g}")
@@ -79,7 +80,7 @@ def gradient_through_depth(names: list[str], params: dict, shown: list[str]) -> 
     )
     sigma = form.widget("sigma")
     products = shapes.depth_products(names, params, sigma, max_depth=MAX_DEPTH, samples=SAMPLES)
-    st.vega_lite_chart(spec=charts.depth_products(products, shapes.sigmoid_bound(MAX_DEPTH), order=ORDER,
+    chart(charts.depth_products(products, shapes.sigmoid_bound(MAX_DEPTH), order=ORDER,
                                                   shown=shown, max_depth=MAX_DEPTH))
     st.caption(
         f"Mean of |f′(z₁)···f′(z_L)| over {SAMPLES:,} sampled paths (seeded, the same draws for every "
@@ -99,7 +100,7 @@ def gated_units() -> None:
         "output over a grid of (a, b): zero along b = 0 whatever the gate, and shut wherever gate(a) ≈ 0."
     )
     gate = form.widget("gate")
-    st.vega_lite_chart(spec=charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
+    chart(charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
 
 
 panel = live.LivePanel("activations")
@@ -111,11 +112,11 @@ def draw(records: list[dict], job) -> None:
     shown = cfg.labels()
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(spec=charts.dead_by_layer(tables.dead_by_layer(records), order=ORDER, shown=shown))
+        chart(charts.dead_by_layer(tables.dead_by_layer(records), order=ORDER, shown=shown))
     with right:
-        st.vega_lite_chart(spec=charts.dead_over_epochs(tables.dead_over_epochs(records), epochs=cfg.epochs,
+        chart(charts.dead_over_epochs(tables.dead_over_epochs(records), epochs=cfg.epochs,
                                                         order=ORDER, shown=shown))
-    st.vega_lite_chart(spec=learning_curves(frames.curves(records), epochs=cfg.epochs, runs=ORDER,
+    chart(learning_curves(frames.curves(records), epochs=cfg.epochs, runs=ORDER,
                                                    status=frames.status(records), shown=shown))
 
 

@@ -12,6 +12,7 @@ from core.labs.deepnet.config import CHAPTER, MAX_RUNS, PRESETS, is_planar, pars
 from core.labs.runspec import RunSpec
 from core.models import DROPOUTS, NORMS
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 from ui.runs import editor, session_runs
 
@@ -143,7 +144,7 @@ def draw_boundaries(entries) -> None:
         grids.append(boundary.frame(grid).assign(run=e.label))
         dots.append(boundary.frame(pts).assign(run=e.label))
     for n, labels in classes.items():
-        st.vega_lite_chart(spec=charts.boundaries(pd.concat(grids, ignore_index=True),
+        chart(charts.boundaries(pd.concat(grids, ignore_index=True),
                                                   pd.concat(dots, ignore_index=True), runs=labels, classes=n))
 
 
@@ -171,12 +172,12 @@ def draw(records: list[dict], job) -> None:
     labels = [e.label for e in shown]
     epochs = max([cfg.epochs] + [math.ceil(e.records()[-1]["epoch"]) for e in shown if e.records()])
     draw_boundaries(shown)
-    st.vega_lite_chart(spec=learning_curves(runs.gather(shown, tables.curves), epochs=epochs, runs=labels,
+    chart(learning_curves(runs.gather(shown, tables.curves), epochs=epochs, runs=labels,
                                             status=runs.gather(shown, frames.status)))
     st.caption("Train figures are measured in eval mode (dropout off, batch norm on its running statistics), "
                "as validation is.")
-    st.vega_lite_chart(spec=charts.layers(runs.gather(shown, frames.latest_layers), runs=labels))
-    st.vega_lite_chart(spec=charts.weight_history(runs.gather(shown, tables.weight_history), epochs=epochs,
+    chart(charts.layers(runs.gather(shown, frames.latest_layers), runs=labels))
+    chart(charts.weight_history(runs.gather(shown, tables.weight_history), epochs=epochs,
                                                   runs=labels))
 
 

@@ -11,6 +11,7 @@ from core.labs.dropout import charts, tables
 from core.labs.dropout.config import RANKINGS, galleries, run_label
 from core.labs.dropout.run import trained
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 ALPHA_NOTE = (
@@ -66,9 +67,9 @@ def draw(records: list[dict], job) -> None:
     st.caption(f"{first['train_size']} train examples. Train loss and accuracy are measured on them with dropout "
                "off, as validation is; the running figures taken during training, with dropout on, are worse.")
     labels = cfg.labels()
-    st.vega_lite_chart(spec=learning_curves(tables.curves(records), epochs=cfg.epochs, runs=labels,
+    chart(learning_curves(tables.curves(records), epochs=cfg.epochs, runs=labels,
                                             status=frames.status(records)))
-    st.vega_lite_chart(spec=charts.dropout_gaps(tables.gaps(records), epochs=cfg.epochs, runs=labels))
+    chart(charts.dropout_gaps(tables.gaps(records), epochs=cfg.epochs, runs=labels))
     ended = job is not None and job.is_terminal
     st.dataframe(tables.summary(records, ended=ended), hide_index=True, width="stretch", column_config={
         "train accuracy": st.column_config.NumberColumn(format="percent"),
@@ -157,7 +158,7 @@ def images(an: A.Analysis, run: str) -> None:
             f"predictive entropy: {r['entropy']:.2f} nats  \nmutual information: {r['mutual_info']:.2f} nats "
             f"(epistemic)  \nexpected entropy: {r['aleatoric']:.2f} nats (aleatoric)")
         with right:
-            st.vega_lite_chart(spec=charts.class_probabilities(A.class_frame(an, source, index), classes=list(c),
+            chart(charts.class_probabilities(A.class_frame(an, source, index), classes=list(c),
                                                                estimates=A.CLASS_ESTIMATES), width="content")
 
 
@@ -169,7 +170,7 @@ def out_of_distribution(an: A.Analysis) -> None:
         "other image set that is cached, resized to this one's shape. A ReLU network trained only on clean "
         "images is often *more* confident far from them; the passes of MC dropout disagree there instead.")
     table = A.ood_table(an)
-    st.vega_lite_chart(spec=charts.ood_uncertainty(A.ood_frame(an), sources=list(an.raw),
+    chart(charts.ood_uncertainty(A.ood_frame(an), sources=list(an.raw),
                                                    measures=list(A.MEASURES.values()), max_entropy=A.max_entropy(an)))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         **{m: st.column_config.NumberColumn(format="%.3f") for m in A.MEASURES.values()},
@@ -209,7 +210,7 @@ def calibration(an: A.Analysis) -> None:
     m[2].metric("ECE, deterministic", f"{ece['deterministic']:.1%}")
     m[3].metric(f"ECE, MC mean of {an.passes}", f"{ece['MC dropout']:.1%}",
                 delta=points(ece["MC dropout"] - ece["deterministic"]), delta_color="inverse")
-    st.vega_lite_chart(spec=charts.reliability_diagrams(
+    chart(charts.reliability_diagrams(
         an.reliability, A.ece_frame(an), estimates=list(A.ESTIMATES),
         titles=["Deterministic (dropout off)", "MC-dropout mean of T passes"]))
     st.caption(f"{A.BINS} equal-width confidence bins over the {len(an.raw[A.TEST])} test images; under each "

@@ -12,6 +12,7 @@ from core.labs.landscape import charts, surfaces, tables, views
 from core.labs.landscape.config import Arena, View, own_defaults, parse_settings
 from core.labs.landscape.run import run_arena
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 form = open_lab("landscape", "Loss landscapes and saddle points", (
@@ -89,13 +90,13 @@ def arena(config: Arena) -> None:
     runs = [e.name for e in config.entrants()]
     left, right = st.columns([1.5, 1])
     with left:
-        st.vega_lite_chart(spec=charts.arena(cells, lines, tables.paths(records, upto=upto),
+        chart(charts.arena(cells, lines, tables.paths(records, upto=upto),
                                              tables.heads(records, upto=upto), box=box, runs=runs,
                                              start=(config.x0, config.y0), cell=cell,
                                              minima=tables.minima(config.surface, config.condition)),
                            key=CLICK, on_select="rerun", selection_mode=charts.START)
     with right:
-        st.vega_lite_chart(spec=charts.loss_per_step(tables.paths(records), steps=config.steps, runs=runs,
+        chart(charts.loss_per_step(tables.paths(records), steps=config.steps, runs=runs,
                                                      replay=upto,
                                                      minimum=tables.minimum(config.surface, config.condition)))
     at = tables.reading_at(config.surface, config.condition, config.x0, config.y0)
@@ -146,7 +147,7 @@ panel.controls(panel.starter(LAB.run, config) if config else None, label="Train"
 
 def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(config or LAB.config())
-    st.vega_lite_chart(spec=learning_curves(tables.curves(records), epochs=cfg.epochs, runs=["network"]))
+    chart(learning_curves(tables.curves(records), epochs=cfg.epochs, runs=["network"]))
 
 
 panel.show(draw, empty="Press **Train** to train the network; its landscape views open when it has finished.",
@@ -206,7 +207,7 @@ def path_view(train_job, network: dict, view: View) -> None:
         df = tables.linear_path(records)
         if df.empty:
             return
-        st.vega_lite_chart(spec=charts.linear_path(df))
+        chart(charts.linear_path(df))
         at = df.set_index(["split", "alpha"])["loss"]
         st.caption(f"Train loss {at[('train', 0.0)]:.3f} at the initial weights (α = 0), {at[('train', 1.0)]:.4f} "
                    f"at the trained ones (α = 1); validation {at[('validation', 1.0)]:.4f}. A path that falls "
@@ -228,7 +229,7 @@ def slice_view(train_job, network: dict, view: View) -> None:
         random = tables.grid(records, "slice")
         if random is not None:
             with left:
-                st.vega_lite_chart(spec=charts.slice_chart(
+                chart(charts.slice_chart(
                     random["cells"], random["lines"], random["centre"], cell=random["cell"],
                     title="Around the trained weights: two random directions",
                     x_title="direction 1 (filter-normalized)", y_title="direction 2 (filter-normalized)"))
@@ -239,7 +240,7 @@ def slice_view(train_job, network: dict, view: View) -> None:
         if along is not None:
             with right:
                 e1, e2 = along["explained"]
-                st.vega_lite_chart(spec=charts.slice_chart(
+                chart(charts.slice_chart(
                     along["cells"], along["lines"], along["centre"], cell=along["cell"], path=along["path"],
                     title="The training trajectory on its own plane",
                     x_title=f"1st principal direction ({e1:.0%} of the path)",
@@ -273,7 +274,7 @@ def spectrum_view(train_job, network: dict, view: View) -> None:
         if not tables.spectra(records):
             return
         density, extremes, is_exact = tables.spectrum_frames(records)
-        st.vega_lite_chart(spec=charts.spectrum(density, extremes, exact=is_exact))
+        chart(charts.spectrum(density, extremes, exact=is_exact))
         st.dataframe(tables.spectrum_readings(records), hide_index=True, width="stretch", column_config={
             "gradient norm": st.column_config.NumberColumn(format="%.2e"),
             "λ min": st.column_config.NumberColumn(format="%.3g"),
@@ -293,7 +294,7 @@ def stuck_view(train_job, network: dict, view: View) -> None:
         rows, spans = tables.stuck_frames(records)
         if rows.empty:
             return
-        st.vega_lite_chart(spec=charts.stuck(rows, spans))
+        chart(charts.stuck(rows, spans))
         st.markdown(reading_of(rows, spans))
 
     vpanel.show(with_prompt(draw, "Press **Compute** for the loss and the full gradient's norm at every checkpoint."))

@@ -6,6 +6,7 @@ from core.labs.optimizer_race import charts, tables
 from core.labs.optimizer_race.config import CLASSIC, View, own_defaults, parse_settings
 from core.labs.optimizer_race.run import path
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 form = open_lab("optimizer_race", "Optimizer race", (
@@ -84,7 +85,7 @@ def draw(records: list[dict], job) -> None:
     st.caption("Every model trains in the same pass, so the race has one clock: the x axis can show seconds, "
                "the leaderboard counts epochs and samples.")
     names = [e.name for e in cfg.entrants()]
-    st.vega_lite_chart(spec=charts.race_curves(
+    chart(charts.race_curves(
         tables.curves(records, x=view.x, band=view.band), tables.divergences(records, x=view.x),
         x_title=tables.X_AXES[view.x], entrants=names, x_max=cfg.epochs if view.x == "epoch" else None))
 

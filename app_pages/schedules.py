@@ -8,6 +8,7 @@ from core import frames, optim, schedules
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 USABLE = [n for n in optim.names() if not optim.get(n).needs_hessian]
@@ -92,7 +93,7 @@ def preview() -> None:
         else:
             loss_frame = (pd.DataFrame({"epoch": range(1, form.value("epochs") + 1), "loss": losses})
                           if any(schedules.get(n).needs_metric for n in names) else None)
-            st.vega_lite_chart(spec=charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
+            chart(charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
                                                             losses=loss_frame))
             st.caption(f"Each curve is PyTorch's scheduler stepped on a stand-in optimizer exactly as training steps "
                        f"it: {spe} batches per epoch ({form.value('dataset')} at batch size "
@@ -129,7 +130,7 @@ def draw_finder(records: list[dict], job) -> None:
     marks = pd.DataFrame([{"lr": v, "label": finder.LABELS[k], "text": f"{finder.LABELS[k]}: {v:.2g}",
                            "ypix": 12 + 16 * i} for i, (k, v) in enumerate(sorted(picks.items()))],
                          columns=["lr", "label", "text", "ypix"])
-    st.vega_lite_chart(spec=charts.lr_finder(points, marks, start=cfg.start_lr, end=cfg.end_lr))
+    chart(charts.lr_finder(points, marks, start=cfg.start_lr, end=cfg.end_lr))
     if not result:
         return
     st.write(f"{result['message']}. The model and optimizer are back as they were.")
@@ -176,7 +177,7 @@ def draw(records: list[dict], job) -> None:
         "final val loss": st.column_config.NumberColumn(format="%.4f"),
         "final lr": st.column_config.NumberColumn(format="%.3g")})
     x = form.value("x")
-    st.vega_lite_chart(spec=charts.schedule_race(
+    chart(charts.schedule_race(
         tables.race_curves(records, x=x), names=[label(n) for n in cfg.schedules], x_title=X_AXES[x],
         x_max=cfg.epochs if x == "epoch" else None))
 

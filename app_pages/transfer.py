@@ -7,6 +7,7 @@ from core.charts import learning_curves
 from core.labs.transfer import charts, tables
 from core.labs.transfer.config import MODEL_A, class_label
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 form = open_lab("transfer", "Transfer learning", (
@@ -81,7 +82,7 @@ def model_a(records: list[dict], cfg) -> None:
     if tables.plan(records).get("a_cached"):
         st.info("Model A came from the cache: it was trained earlier with the same dataset, seed, classes, network "
                 "and A's training, so only model B trains now. Its curves are those of that training.")
-    st.vega_lite_chart(spec=learning_curves(curves, epochs=cfg.epochs_a, runs=[MODEL_A], status=tables.a_status(records)))
+    chart(learning_curves(curves, epochs=cfg.epochs_a, runs=[MODEL_A], status=tables.a_status(records)))
 
 
 def model_b(records: list[dict], cfg) -> None:
@@ -91,7 +92,7 @@ def model_b(records: list[dict], cfg) -> None:
         st.caption("Model B trains once model A has finished.")
         return
     thaw = cfg.freeze_epochs if 0 < cfg.freeze_epochs < cfg.epochs_b else None
-    st.vega_lite_chart(spec=charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw),
+    chart(charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw),
                        width="content")
     st.caption(f"Validation accuracy on the two classes' validation split, measured at each epoch end. B on A reuses "
                f"A's first {cfg.reuse} of {cfg.depth} hidden layers; "
@@ -105,7 +106,7 @@ def test_accuracy(records: list[dict], cfg) -> None:
     if tests.empty:
         return
     spread = tables.spread(records)
-    st.vega_lite_chart(spec=charts.test_accuracy(tests, spread))
+    chart(charts.test_accuracy(tests, spread))
     st.dataframe(spread[["method", "seeds", "mean", "std", "min", "max"]], hide_index=True, width="stretch",
                  column_config={"method": "model B", "seeds": st.column_config.NumberColumn(format="%d"),
                                 **{c: st.column_config.NumberColumn(f"{c} test accuracy" if c == "mean" else c,

@@ -7,6 +7,7 @@ from core.labs.vanishing import charts, tables
 from core.labs.vanishing.config import MAX_RUNS, PRESETS, RunSpec
 from core.models import NORMS
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 form = open_lab("vanishing", "Vanishing and exploding gradients", (
@@ -66,13 +67,13 @@ def draw(records: list[dict], job) -> None:
     for run, recs in by.items():
         st.markdown(f"{live.status_icon(recs)} **{run}**: {tables.verdict(recs)}")
     labels = cfg.labels()
-    st.vega_lite_chart(spec=learning_curves(frames.curves(records), epochs=cfg.epochs, runs=labels,
+    chart(learning_curves(frames.curves(records), epochs=cfg.epochs, runs=labels,
                                             status=frames.status(records)))
     latest = frames.latest_layers(records)
-    st.vega_lite_chart(spec=charts.grad_profile(latest, runs=labels))
-    st.vega_lite_chart(spec=charts.grad_heatmap(frames.layers(records), runs=labels))
+    chart(charts.grad_profile(latest, runs=labels))
+    chart(charts.grad_heatmap(frames.layers(records), runs=labels))
     if latest["saturated"].notna().any():
-        st.vega_lite_chart(spec=charts.saturation(latest, runs=labels))
+        chart(charts.saturation(latest, runs=labels))
     else:
         st.caption("Saturation is shown for bounded activations (sigmoid, tanh); none is selected.")
 

@@ -13,6 +13,7 @@ from core.labs.variance import charts, tables
 from core.labs.variance.config import TrainIt
 from core.labs.variance.run import training
 from ui import live
+from ui.charts import chart
 from ui.form import open_lab
 
 form = open_lab("variance", "Initialization variance", (
@@ -64,16 +65,16 @@ def what_it_measured(records: list[dict]) -> None:
         st.markdown(f"**{rec['combo']}**: {tables.summary(rec)}")
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(spec=charts.spread_by_layer(
+        chart(charts.spread_by_layer(
             layers, field="act_std", combos=combos, title="Forward: spread of activations",
             y_title="std of activations f(z) (log scale)"))
-        st.vega_lite_chart(spec=charts.gain_by_layer(layers, direction="forward", combos=combos))
+        chart(charts.gain_by_layer(layers, direction="forward", combos=combos))
     with right:
-        st.vega_lite_chart(spec=charts.spread_by_layer(
+        chart(charts.spread_by_layer(
             layers, field="grad_std", combos=combos, title="Backward: spread of gradients",
             y_title="std of ∂loss/∂z (log scale)"))
-        st.vega_lite_chart(spec=charts.gain_by_layer(layers, direction="backward", combos=combos))
-    st.vega_lite_chart(spec=charts.activation_histograms(tables.hist_frame(records), combos=combos))
+        chart(charts.gain_by_layer(layers, direction="backward", combos=combos))
+    chart(charts.activation_histograms(tables.hist_frame(records), combos=combos))
     st.caption("Lines stop where the values overflow to inf/NaN or are exactly zero (no place on a log axis).")
 
 
@@ -85,7 +86,7 @@ def draw(recs: list[dict], job) -> None:
     by = frames.by_run(recs)
     for run, rs in by.items():
         st.markdown(f"**{run}**: {vanishing_tables.verdict(rs)}")
-    st.vega_lite_chart(spec=learning_curves(frames.curves(recs), epochs=cfg.epochs, runs=cfg.labels(),
+    chart(learning_curves(frames.curves(recs), epochs=cfg.epochs, runs=cfg.labels(),
                                             status=frames.status(recs)))
 
 

@@ -34,3 +34,60 @@ def table(rows: Table, runs: list[tuple[Any, list[dict]]]) -> pd.DataFrame:
 
 def csv_text(rows: Table, runs: list[tuple[Any, list[dict]]]) -> str:
     return table(rows, runs).to_csv(index=False)
+
+
+# --- charts -------------------------------------------------------------------------------
+
+# Streamlit's light theme for Vega-Lite, as the page draws charts: its font, greys and grid, on white.
+THEME = {
+    "background": "#ffffff", "font": "Source Sans Pro, sans-serif",
+    "title": {"color": "#31333f", "fontSize": 16, "fontWeight": 600, "anchor": "start"},
+    "axis": {"labelColor": "#808495", "titleColor": "#808495", "labelFontSize": 12, "titleFontSize": 12,
+             "titleFontWeight": 400, "gridColor": "#e6eaf1", "domainColor": "#e6eaf1", "tickColor": "#e6eaf1"},
+    "legend": {"labelColor": "#808495", "titleColor": "#808495", "labelFontSize": 12, "titleFontSize": 12,
+               "titleFontWeight": 400},
+    "view": {"stroke": None}, "range": {"category": ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+                                                     "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"]},
+}
+PNG_SCALE = 2  # pixels per chart unit: sharp on slides and high-density screens
+
+
+def _plain(spec: dict) -> dict:
+    """The spec with its named datasets (DataFrames, as the page sends them) as JSON rows."""
+    out = dict(spec)
+    datasets = {}
+    for name, df in (spec.get("datasets") or {}).items():
+        if isinstance(df, pd.DataFrame):
+            df = df.astype(object).where(df.notna(), None)
+            datasets[name] = df.to_dict("records")
+        else:
+            datasets[name] = df
+    out["datasets"] = datasets
+    return out
+
+
+def chart_svg(spec: dict) -> str:
+    """The chart as SVG, rendered on the server from its Vega-Lite spec with the app's theme.
+    vl-convert (a JavaScript runtime of its own) is imported only when an export is asked for."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(_plain(spec), config=THEME)
+
+
+def chart_png(spec: dict, scale: float = PNG_SCALE) -> bytes:
+    """The chart as PNG (`scale` pixels per unit), as `chart_svg` renders it."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(_plain(spec), scale=scale, config=THEME)
+
+
+def chart_title(spec: dict, default: str = "chart") -> str:
+    """A chart's title: its own, else its panels' joined."""
+    def text(t) -> str:
+        return t if isinstance(t, str) else (t or {}).get("text", "") if isinstance(t, dict) else ""
+
+    own = text(spec.get("title"))
+    if own:
+        return own
+    panels = [text(p.get("title")) for key in ("hconcat", "vconcat", "concat", "layer") for p in spec.get(key, [])]
+    return " · ".join(p for p in panels if p) or default

@@ -17,6 +17,7 @@ from core import config as C
 from core import export as export_
 from core import frames, jobs
 from core.config import key as config_key
+from ui import charts
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
 REFRESH_SECONDS = 0.5  # a live panel's redraw interval when few visitors watch
@@ -101,8 +102,9 @@ class LivePanel:
              export: tuple[str, export_.Table] | None = None) -> None:
         """Status line and the page's charts; live while the job runs. With `empty`, that caption
         stands in for the charts until the first training record; with `reports`, "N reports so
-        far" (its help text) comes above them; with `export` (a file name and the lab's table), a
-        button that downloads the job's records as CSV, made when pressed."""
+        far" (its help text) comes above them; with `export` (a file name and the lab's table), once
+        the job has ended, a button that downloads its records as CSV and a menu that downloads
+        each chart drawn as PNG or SVG, made when pressed."""
         job = self.job
         live = job is not None and not job.is_terminal
         runs = [0]  # the fragment's runs: the first is inline, in the page's own run
@@ -118,14 +120,22 @@ class LivePanel:
             status_line(current, self.verb, cached=st.session_state.get(self.origin_slot) == "cached")
             records = current.snapshot() if current else []
             by = frames.by_run(records) if empty is not None or reports is not None else {}
+            drawn: list[dict] = []
             if empty is not None and not by:
                 st.caption(empty)
             else:
                 if reports is not None:
                     reports_caption(by, help=reports or None)
-                draw(records, current)
-            if export is not None and current is not None and records:
-                self._csv_button(current, *export)
+                with charts.collect() as drawn:
+                    draw(records, current)
+            if export is not None and current is not None and current.is_terminal and records:
+                # once the job has ended: while live, the buttons would be sent again every tick
+                left, right, _ = st.columns([1, 1, 3])
+                with left:
+                    self._csv_button(current, *export)
+                if drawn:
+                    with right:
+                        charts.export_menu(export[0], drawn, key=f"{self.key}_charts")
             if live and current is not None and current.is_terminal and runs[0] > 1:
                 # stop refreshing and draw the final state once; never from the inline first run,
                 # whose rerun would cut short the page's own run (the next tick comes soon)

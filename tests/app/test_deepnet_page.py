@@ -22,7 +22,8 @@ def test_runs_of_two_jobs_share_the_table_and_ticks_choose_the_overlay():
     table = at.dataframe[0].value
     assert list(table["run"]) == ["plain: Swish + He", "ReLU + He normal, L2 decay 0.01"]
     assert set(table["status"]) == {"done"} and table["show"].all()
-    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
+    # the records as CSV, and, the job having ended, each chart as PNG and SVG
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV", *["PNG", "SVG"] * 3]
     charts = charts_by_title(at)
     weights = charts["Weights per layer at the latest report"]["layers"]
     assert set(weights["run"]) == set(table["run"]) and weights["layer"].max() == 4

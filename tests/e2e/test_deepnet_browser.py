@@ -36,6 +36,12 @@ def test_a_comparison_on_moons_draws_boundaries_and_a_second_run_joins_the_table
     rows = Path(download.value.path()).read_text().splitlines()
     assert download.value.suggested_filename == "deepnet.csv" and rows[0].startswith("run,")
     assert len(rows) > 2 * 16  # every report of both runs: epochs 0..15 at least
+    page.get_by_role("button", name="Export charts").click()
+    with page.expect_download(timeout=TIMEOUT_MS) as download:  # rendered on the server when pressed
+        page.get_by_role("button", name="PNG", exact=True).first.click()
+    assert download.value.suggested_filename == "deepnet-decision-boundaries-train-points-on-top.png"
+    assert Path(download.value.path()).read_bytes()[:4] == b"\x89PNG"
+    page.keyboard.press("Escape")
     assert page.locator('[data-testid="stException"]').count() == 0
 
     # in the same session, the list becomes one other configuration: its run joins the two before

@@ -35,3 +35,18 @@ def test_the_command_line_writes_the_labs_own_table_as_csv(tmp_path, capsys):
     assert set(df["run"]) == {"ReLU + He", "SELU + LeCun"} and df.columns[0] == "run"
     assert df["epoch_end"].sum() == 4 and (df.groupby("run")["epoch"].max() == 1).all()  # epochs 0 and 1, each run
     assert {"val_acc", "grad_norm_1", "weight_norm_3"} <= set(df.columns)
+
+
+def test_a_labs_chart_renders_on_the_server_as_png_and_svg_with_its_title():
+    from core.charts import learning_curves
+
+    recs = [{"kind": "train", "run": "a", "epoch": float(i), "samples": i, "time": 0.1, "step": i, "train_loss": 1 / (i + 1),
+             "val_loss": 1.2 / (i + 1), "train_acc": 0.5, "val_acc": 0.5 + i / 20, "status": "running"} for i in range(4)]
+    spec = learning_curves(frames.curves(recs), epochs=4, runs=["a"], status=frames.status(recs))
+    svg = export.chart_svg(spec)
+    assert svg.startswith("<svg") and "Accuracy" in svg and "cross-entropy loss" in svg
+    png = export.chart_png(spec)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width > 2 * 600 and height > 2 * 240  # two panels side by side, at twice their size
+    assert export.chart_title(spec) == "Loss · Accuracy"
