@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from core import config as C
+from core.charts import PALETTE
 
 Table = Callable[[list[dict]], pd.DataFrame]
 
@@ -46,8 +47,7 @@ THEME = {
              "titleFontWeight": 400, "gridColor": "#e6eaf1", "domainColor": "#e6eaf1", "tickColor": "#e6eaf1"},
     "legend": {"labelColor": "#808495", "titleColor": "#808495", "labelFontSize": 12, "titleFontSize": 12,
                "titleFontWeight": 400},
-    "view": {"stroke": None}, "range": {"category": ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
-                                                     "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"]},
+    "view": {"stroke": None}, "range": {"category": PALETTE},
 }
 PNG_SCALE = 2  # pixels per chart unit: sharp on slides and high-density screens
 

@@ -22,7 +22,6 @@ MAX_RUNS = 20  # runs kept per lab and session; the oldest go first
 
 @dataclass
 class Entry:
-    id: int  # unique within the table, in order of arrival
     lab: str  # the lab's registry name
     job: Any  # the jobs.Job holding the run's records and artifacts
     run: str  # the run's label within its job
@@ -42,7 +41,6 @@ class RunTable:
     def __init__(self, limit: int = MAX_RUNS) -> None:
         self.limit = limit
         self.entries: list[Entry] = []
-        self._ids = itertools.count(1)
 
     def track(self, lab: str, job: Any, configs: dict[str, str], keep: tuple[str, ...] = ()) -> list[str]:
         """Add the runs of `job` that have records and are not in the table yet; `configs`: run
@@ -52,7 +50,7 @@ class RunTable:
         have = {(id(e.job), e.run) for e in self.entries if e.lab == lab}
         for run in frames.by_run(job.snapshot()):
             if (id(job), run) not in have:
-                self.entries.append(Entry(next(self._ids), lab, job, run, self._unique(lab, run), configs.get(run, "")))
+                self.entries.append(Entry(lab, job, run, self._unique(lab, run), configs.get(run, "")))
         if job.is_terminal:
             for e in self.entries:
                 if e.job is job and not e.kept:

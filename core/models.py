@@ -173,6 +173,11 @@ class MLP(nn.Module):
         return self.head(x)
 
 
+def linears(model: nn.Module) -> list[nn.Linear]:
+    """The model's Linear layers in forward order (MLP exposes them; else module order)."""
+    return list(getattr(model, "linears", None) or [m for m in model.modules() if isinstance(m, nn.Linear)])
+
+
 def build_mlp(in_dim: int, out_dim: int, spec: MLPSpec, *, seed: int = 0,
               device: torch.device | str = "cpu") -> MLP:
     """Build and initialize an MLP reproducibly from `seed`, drawing nothing from torch's global

@@ -10,13 +10,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from core import models
+
 SPARSE_EPS = 0.01  # a weight with |w| below this counts as (near) zero in the sparsity measure
 
 
 def weights(model: nn.Module) -> list[torch.Tensor]:
-    """The Linear layers' weight matrices, in forward order (MLP.linears when the model has it)."""
-    layers = getattr(model, "linears", None) or [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return [layer.weight for layer in layers]
+    """The Linear layers' weight matrices, in forward order."""
+    return [layer.weight for layer in models.linears(model)]
 
 
 def param_groups(model: nn.Module, params: list[torch.Tensor], weight_decay: float, *,

@@ -68,11 +68,6 @@ class TrainSpec:
         schedules.resolve(self.schedule, {k: v for k, v in own.items() if k != "interval"}, own.get("interval"))
 
 
-def linears(model: nn.Module) -> list[nn.Linear]:
-    """The model's Linear layers in forward order (MLP exposes them; else module order)."""
-    return list(getattr(model, "linears", None) or [m for m in model.modules() if isinstance(m, nn.Linear)])
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Data, split: Split, batch: int = 4096) -> tuple[float, float]:
     """Mean cross-entropy and accuracy on `split`, in eval mode, one host read."""
@@ -186,7 +181,7 @@ class _Run:
         self.total_steps = spec.epochs * self.steps_per_epoch
         self.scheduler = schedules.build(spec.schedule, self.opt, epochs=spec.epochs,
                                          steps_per_epoch=self.steps_per_epoch, **dict(spec.schedule_settings))
-        self.layers = _Layers(linears(model)) if spec.layer_stats else None
+        self.layers = _Layers(models.linears(model)) if spec.layer_stats else None
         self.bounds = _model_bounds(model)
         self.probe = data.features(data.valid.x[:PROBE_SIZE]) if spec.track_activations else None
         self.sums = _Sums(data.device)

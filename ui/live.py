@@ -143,7 +143,6 @@ class LivePanel:
 
         panel()
 
-
     def _csv_button(self, job: jobs.Job, name: str, table: export_.Table) -> None:
         def data() -> str:  # called when pressed, in a thread of Streamlit's own: no st.* here
             return export_.csv_text(table, [(job.config, job.snapshot())])
