@@ -1,12 +1,14 @@
 """Charts on screen, and their export: every chart a live panel draws can be downloaded, once its
-job has ended, as PNG or SVG rendered on the server from the same Vega-Lite spec (core.export)."""
+job has ended, as PNG or SVG rendered on the server from the same Vega-Lite spec (core.export);
+a view drawn outside a panel offers the same row (`exports`) once its result is final."""
 from __future__ import annotations
 
 import contextlib
 import re
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import pandas as pd
 import streamlit as st
 
 from core import export
@@ -48,3 +50,31 @@ def export_menu(name: str, specs: list[dict], key: str) -> None:
                                 mime="image/png", on_click="ignore", key=f"{key}_png_{i}")
             right.download_button("SVG", data=lambda s=spec: export.chart_svg(s), file_name=f"{stem}.svg",
                                   mime="image/svg+xml", on_click="ignore", key=f"{key}_svg_{i}")
+
+
+def csv_button(file_name: str, data: Callable[[], str], key: str, help: str | None = None) -> None:
+    """Download CSV, the file made when pressed: `data` runs in a thread of Streamlit's own, so no st.* there."""
+    st.download_button("Download CSV", data=data, file_name=file_name, mime="text/csv", on_click="ignore",
+                       key=key, help=help)
+
+
+def no_script_note(reason: str) -> None:
+    """One line beside a view's export buttons saying why no standalone script is offered for it."""
+    st.caption(f"No standalone script for this view: {reason}.",
+               help="A standalone script is offered for training runs; this view is not one.")
+
+
+def exports(name: str, table: Callable[[], pd.DataFrame], specs: list[dict], key: str, *,
+            no_script: str | None = None, help: str | None = None) -> None:
+    """The export row of a view drawn outside a live panel, for when its result is final: its
+    table as CSV (`name`.csv) and its charts (`specs`, from `collect`) as PNG or SVG, each made
+    when pressed; with `no_script`, the reason it has no standalone script beside them."""
+    left, mid, right = st.columns([1, 1, 3], vertical_alignment="center")
+    with left:
+        csv_button(f"{name}.csv", lambda: table().to_csv(index=False), key=f"{key}_csv", help=help)
+    if specs:
+        with mid:
+            export_menu(name, specs, key=f"{key}_charts")
+    if no_script:
+        with right:
+            no_script_note(no_script)

@@ -99,12 +99,13 @@ class LivePanel:
             getattr(st, kind)(text)
 
     def show(self, draw: Draw, *, empty: str | None = None, reports: str | None = None,
-             export: tuple[str, export_.Table] | None = None) -> None:
+             export: tuple[str, export_.Table] | None = None, no_script: str | None = None) -> None:
         """Status line and the page's charts; live while the job runs. With `empty`, that caption
         stands in for the charts until the first training record; with `reports`, "N reports so
         far" (its help text) comes above them; with `export` (a file name and the lab's table), once
         the job has ended, a button that downloads its records as CSV and a menu that downloads
-        each chart drawn as PNG or SVG, made when pressed."""
+        each chart drawn as PNG or SVG, made when pressed; with `no_script` (a view that is not a
+        training run), why no standalone script is offered, beside them."""
         job = self.job
         live = job is not None and not job.is_terminal
         runs = [0]  # the fragment's runs: the first is inline, in the page's own run
@@ -130,12 +131,15 @@ class LivePanel:
                     draw(records, current)
             if export is not None and current is not None and current.is_terminal and records:
                 # once the job has ended: while live, the buttons would be sent again every tick
-                left, right, _ = st.columns([1, 1, 3])
+                left, right, rest = st.columns([1, 1, 3], vertical_alignment="center")
                 with left:
                     self._csv_button(current, *export)
                 if drawn:
                     with right:
                         charts.export_menu(export[0], drawn, key=f"{self.key}_charts")
+                if no_script:
+                    with rest:
+                        charts.no_script_note(no_script)
             if live and current is not None and current.is_terminal and runs[0] > 1:
                 # stop refreshing and draw the final state once; never from the inline first run,
                 # whose rerun would cut short the page's own run (the next tick comes soon)
@@ -147,9 +151,8 @@ class LivePanel:
         def data() -> str:  # called when pressed, in a thread of Streamlit's own: no st.* here
             return export_.csv_text(table, [(job.config, job.snapshot())])
 
-        st.download_button("Download CSV", data=data, file_name=f"{name}.csv", mime="text/csv", on_click="ignore",
-                           key=f"{self.key}_csv", help="every report of every run as a row, as the table behind the "
-                                                      "charts has it")
+        charts.csv_button(f"{name}.csv", data, key=f"{self.key}_csv",
+                          help="every report of every run as a row, as the table behind the charts has it")
 
 
 def refresh_seconds() -> float:
