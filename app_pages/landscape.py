@@ -12,7 +12,7 @@ from core.labs.landscape import charts, surfaces, tables, views
 from core.labs.landscape.config import Arena, View, own_defaults, parse_settings
 from core.labs.landscape.run import run_arena
 from ui import live
-from ui.charts import chart
+from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
 form = open_lab("landscape", "Loss landscapes and saddle points", (
@@ -89,16 +89,19 @@ def arena(config: Arena) -> None:
     cell = ((box[1] - box[0]) / (tables.HEATMAP_POINTS - 1), (box[3] - box[2]) / (tables.HEATMAP_POINTS - 1))
     runs = [e.name for e in config.entrants()]
     left, right = st.columns([1.5, 1])
-    with left:
+    with left, collect() as drawn:
         chart(charts.arena(cells, lines, tables.paths(records, upto=upto),
                                              tables.heads(records, upto=upto), box=box, runs=runs,
                                              start=(config.x0, config.y0), cell=cell,
                                              minima=tables.minima(config.surface, config.condition)),
                            key=CLICK, on_select="rerun", selection_mode=charts.START)
-    with right:
+    with right, collect() as drawn_right:
         chart(charts.loss_per_step(tables.paths(records), steps=config.steps, runs=runs,
                                                      replay=upto,
                                                      minimum=tables.minimum(config.surface, config.condition)))
+    exports("landscape-arena", lambda: LAB.table(records), drawn + drawn_right, key="arena_export",
+            no_script="the arena steps optimizers on a formula of two parameters, it is not a training run",
+            help="every optimizer's path, one row per step: x, y, the loss and the gradient's norm there")
     at = tables.reading_at(config.surface, config.condition, config.x0, config.y0)
     st.caption(f"At the start ({at['x']:g}, {at['y']:g}): loss {at['loss']:.4g}, gradient norm {at['grad_norm']:.3g}, "
                f"Hessian eigenvalues {', '.join(f'{v:.4g}' for v in at['eigenvalues'])}: "
@@ -172,10 +175,15 @@ def trained() -> tuple[object, dict] | None:
     return (job, network) if network is not None else None
 
 
+def has_result(records: list[dict]) -> bool:
+    """Whether a view's records hold a result (not only progress)."""
+    return any(r.get("kind") not in (None, "progress", "download") for r in records)
+
+
 def with_prompt(draw, prompt: str):
     """`draw`, or `prompt` while there is nothing to draw yet (a view's records name no run)."""
     def drawn(records, job) -> None:
-        if job is None or not any(r.get("kind") not in (None, "progress", "download") for r in records):
+        if job is None or not has_result(records):
             st.caption(prompt)
         else:
             draw(records, job)
@@ -199,6 +207,15 @@ def view_panel(name: str, train_job, network: dict, view: View) -> live.LivePane
     return vpanel
 
 
+def view_export(vpanel: live.LivePanel, name: str, table) -> dict:
+    """The view panel's export (shown once its job has ended): the view's table as CSV and its
+    charts; none for a job that ended without a result (stopped before it had one)."""
+    if vpanel.job is None or not has_result(vpanel.job.snapshot()):
+        return {}
+    return {"export": (f"landscape-{name}", table),
+            "no_script": "it evaluates the trained network's saved weights, it is not a training run"}
+
+
 def path_view(train_job, network: dict, view: View) -> None:
     form.widget("path_points")
     vpanel = view_panel("path", train_job, network, view)
@@ -215,7 +232,7 @@ def path_view(train_job, network: dict, view: View) -> None:
                    "start: the obstacles of training lie off this line, not on it.")
 
     vpanel.show(with_prompt(draw, "Press **Compute** for the loss on both splits along the line, "
-                                  "α from −0.5 to 1.5."))
+                                  "α from −0.5 to 1.5."), **view_export(vpanel, "path", tables.linear_path))
 
 
 def slice_view(train_job, network: dict, view: View) -> None:
@@ -251,7 +268,7 @@ def slice_view(train_job, network: dict, view: View) -> None:
                            f"two directions hold {e1 + e2:.0%} of the path's variance.")
 
     vpanel.show(with_prompt(draw, "Press **Compute** for both slices: the grid is evaluated in batches of "
-                                  "weight vectors."))
+                                  "weight vectors."), **view_export(vpanel, "slices", tables.slices_table))
 
 
 def spectrum_view(train_job, network: dict, view: View) -> None:
@@ -284,7 +301,8 @@ def spectrum_view(train_job, network: dict, view: View) -> None:
                    "many eigenvalues near zero (directions the loss hardly depends on), so the exact test often "
                    "answers *flat*; what to watch is the negative side shrinking from checkpoint to checkpoint.")
 
-    vpanel.show(with_prompt(draw, "Press **Compute** for the spectrum at the chosen checkpoints."))
+    vpanel.show(with_prompt(draw, "Press **Compute** for the spectrum at the chosen checkpoints."),
+                **view_export(vpanel, "spectrum", tables.spectrum_table))
 
 
 def stuck_view(train_job, network: dict, view: View) -> None:
@@ -297,7 +315,8 @@ def stuck_view(train_job, network: dict, view: View) -> None:
         chart(charts.stuck(rows, spans))
         st.markdown(reading_of(rows, spans))
 
-    vpanel.show(with_prompt(draw, "Press **Compute** for the loss and the full gradient's norm at every checkpoint."))
+    vpanel.show(with_prompt(draw, "Press **Compute** for the loss and the full gradient's norm at every checkpoint."),
+                **view_export(vpanel, "stuck", tables.stuck_table))
 
 
 def reading_of(rows, spans) -> str:

@@ -13,7 +13,7 @@ from core.labs.variance import charts, tables
 from core.labs.variance.config import TrainIt
 from core.labs.variance.run import training
 from ui import live
-from ui.charts import chart
+from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
 form = open_lab("variance", "Initialization variance", (
@@ -63,6 +63,15 @@ def what_it_measured(records: list[dict]) -> None:
     st.subheader("What the numbers say")
     for rec in records:
         st.markdown(f"**{rec['combo']}**: {tables.summary(rec)}")
+    with collect() as drawn:
+        measured_charts(layers, records, combos)
+    st.caption("Lines stop where the values overflow to inf/NaN or are exactly zero (no place on a log axis).")
+    exports("variance-measurement", lambda: LAB.table(records), drawn, key="variance_measure",
+            no_script="it measures freshly initialized nets, it is not a training run",
+            help="one row per pair and layer: the measured statistics and gains beside the theory")
+
+
+def measured_charts(layers, records: list[dict], combos: list[str]) -> None:
     left, right = st.columns(2)
     with left:
         chart(charts.spread_by_layer(
@@ -75,7 +84,6 @@ def what_it_measured(records: list[dict]) -> None:
             y_title="std of ∂loss/∂z (log scale)"))
         chart(charts.gain_by_layer(layers, direction="backward", combos=combos))
     chart(charts.activation_histograms(tables.hist_frame(records), combos=combos))
-    st.caption("Lines stop where the values overflow to inf/NaN or are exactly zero (no place on a log axis).")
 
 
 panel = live.LivePanel("variance_train")

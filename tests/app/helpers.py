@@ -1,9 +1,13 @@
-"""Open a page under AppTest and read the data it sent with its charts."""
+"""Open a page under AppTest and read the data it sent with its charts and download buttons."""
+import contextlib
+import io
 import json
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +42,29 @@ def chart_title(element) -> str:
 
 def charts_by_title(at: AppTest) -> dict[str, dict[str, pd.DataFrame]]:
     return {chart_title(el): chart_data(el) for el in at.get("vega_lite_chart")}
+
+
+@contextlib.contextmanager
+def downloads() -> Iterator[dict[str, Callable[[], str | bytes]]]:
+    """The data behind download buttons made when pressed, by file name, as the runs within
+    register them: calling one does what a press does."""
+    made: dict[str, Callable[[], str | bytes]] = {}
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        made[file_name] = data
+        return register(self, data, mimetype, coordinates, file_name, **kwargs)
+
+    MediaFileManager.add_deferred = add_deferred
+    try:
+        yield made
+    finally:
+        MediaFileManager.add_deferred = register
+
+
+def csv_of(made: dict[str, Callable[[], str | bytes]], file_name: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(made[file_name]()))
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]

@@ -1,17 +1,25 @@
 """The Loss-landscape page driven by AppTest: the arena (numbers for the start, a click on the
 chart, replay, readings), then a trained network and its four views."""
 from core import curvature
+from core.labs.landscape import tables
 from core.labs.landscape.charts import START
-from tests.app.helpers import charts_by_title, open_page, settle
+from tests.app.helpers import charts_by_title, csv_of, download_labels, downloads, open_page, settle
 
 PAGE = "app_pages/landscape.py"
 ARENA = "The surface, its contour lines and the paths (click to set the start)"
 
 
 def test_the_arena_takes_its_start_from_numbers_and_from_a_click_and_replays():
-    at = open_page(PAGE, surface="saddle", x0="1.5", y0="0.0", steps="300", optimizers="sgd,momentum", rate="0.1")
-    settle(at, "arena_job")
+    with downloads() as made:
+        at = open_page(PAGE, surface="saddle", x0="1.5", y0="0.0", steps="300", optimizers="sgd,momentum", rate="0.1")
+        settle(at, "arena_job")
     assert not at.exception and not at.warning
+    # the paths are final: every step of both as CSV, both charts as PNG and SVG, and no script (not a training run)
+    assert download_labels(at) == ["Download CSV", *["PNG", "SVG"] * 2]
+    assert any(c.value.startswith("No standalone script for this view") for c in at.caption)
+    paths = csv_of(made, "landscape-arena.csv")
+    assert list(paths.columns) == ["run", "step", "x", "y", "loss", "grad_norm"] and len(paths) == 2 * 301
+    assert len(tables.table(at.session_state["arena_job"].snapshot())) == len(paths)
     assert at.number_input(key="landscape.x0").value == 1.5 and at.number_input(key="landscape.y0").value == 0.0
     readings = at.dataframe[0].value.set_index("optimizer")
     assert list(readings.index) == ["SGD", "SGD + momentum"]
@@ -56,10 +64,23 @@ def test_training_then_the_four_views():
     assert at.session_state["landscape_job"].wait(60)
     at.run()
     assert not at.exception
-    for name in ("path", "slices", "spectrum", "stuck"):
-        at.button(key=f"landscape_{name}_job_run").click().run()
-        settle(at, f"landscape_{name}_job", timeout=120)
+    with downloads() as made:
+        for name in ("path", "slices", "spectrum", "stuck"):
+            at.button(key=f"landscape_{name}_job_run").click().run()
+            settle(at, f"landscape_{name}_job", timeout=120)
     assert not at.exception and not at.error
+    # every view final: its table as CSV beside its charts (the arena's, the training's and the four views')
+    assert download_labels(at).count("Download CSV") == 6
+    columns = {"path": ["split", "alpha", "loss", "accuracy"],
+               "slices": ["plane", "point", "epoch", "a", "b", "loss", "accuracy"],
+               "spectrum": ["checkpoint", "epoch", "method", "eigenvalue", "density"],
+               "stuck": ["epoch", "loss", "gradient norm", "stalled"]}
+    for name, cols in columns.items():
+        assert list(csv_of(made, f"landscape-{name}.csv").columns) == cols, name
+    slices = csv_of(made, "landscape-slices.csv")
+    assert (slices["point"] == "grid").sum() == 2 * 11 * 11 and (slices["point"] == "checkpoint").sum() == 5
+    stuck = tables.stuck_table(at.session_state["landscape_stuck_job"].snapshot())
+    assert len(csv_of(made, "landscape-stuck.csv")) == len(stuck) == 5  # the checkpoints of epochs 0..4
     charts = charts_by_title(at)
     path = charts["Loss along the straight line from the initial to the trained weights"]["path"]
     assert set(path["split"]) == {"train", "validation"} and path["alpha"].min() == -0.5 and path["alpha"].max() == 1.5

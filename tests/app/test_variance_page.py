@@ -1,7 +1,8 @@
 """The Initialization-variance page driven by AppTest."""
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import charts_by_title, open_page, settle
+from core.labs.variance import tables
+from tests.app.helpers import charts_by_title, csv_of, download_labels, downloads, open_page, settle
 
 PAGE = "app_pages/variance.py"
 
@@ -14,8 +15,16 @@ def page(**params) -> AppTest:
 
 
 def test_renders_every_chart_and_a_summary_per_pair():
-    at = page(depth="12", seeds="1")
+    with downloads() as made:
+        at = page(depth="12", seeds="1")
     assert not at.exception and not at.warning
+    # the measurement is final: its table as CSV, its five charts as PNG and SVG, and no script (not a training run)
+    assert download_labels(at) == ["Download CSV", *["PNG", "SVG"] * 5]
+    assert any(c.value.startswith("No standalone script for this view") for c in at.caption)
+    csv = csv_of(made, "variance-measurement.csv")
+    direct = tables.table(at.session_state["variance_job"].snapshot())
+    assert list(csv.columns) == list(direct.columns) and len(csv) == len(direct) == 4 * 12
+    assert {"combo", "layer", "act_std", "grad_std", "forward_gain", "forward_theory", "backward_gain"} <= set(csv.columns)
     titles = set(charts_by_title(at))
     assert {"Forward: spread of activations", "Backward: spread of gradients",
             "Forward gain per layer, layer l → l+1", "Backward gain per layer, layer l+1 → l"} <= titles

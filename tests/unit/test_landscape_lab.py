@@ -158,3 +158,19 @@ def test_stalled_spans_need_a_flat_loss_and_a_large_gradient():
             {"epoch": 4.0, "loss": 0.5, "grad_norm": 0.3},  # improving again
             {"epoch": 5.0, "loss": 0.5, "grad_norm": 0.01}]  # flat at a critical point: not stuck
     assert stalled(rows) == [{"start": 1.0, "end": 3.0}]
+
+
+def test_the_views_tables_for_csv_exact_and_estimated_spectra_and_stalled_checkpoints():
+    exact = {"kind": "spectrum", "checkpoint": "initial weights", "epoch": 0.0, "exact": True,
+             "eigenvalues": [-1.0, 0.5, 2.0]}
+    estimated = {"kind": "spectrum", "checkpoint": "epoch 4", "epoch": 4.0, "exact": False, "bottom": [-0.1],
+                 "top": [3.0, 2.5], "nodes": [[-0.1, 1.0, 3.0]], "weights": [[0.2, 0.5, 0.3]]}
+    df = tables.spectrum_table([exact, estimated])
+    by = df.groupby("method", sort=False)["eigenvalue"].apply(list).to_dict()
+    assert by["exact"] == [-1.0, 0.5, 2.0] and by["Lanczos"] == [-0.1, 2.5, 3.0]
+    density = df[df["method"] == "SLQ density"]
+    assert len(density) == tables.DENSITY_POINTS and (density["density"] > 0).all()
+    assert df.loc[df["method"] != "SLQ density", "density"].isna().all()
+    stuck = {"kind": "stuck", "rows": [{"epoch": float(e), "loss": 1.0, "grad_norm": 1.0} for e in range(4)],
+             "stalled": [{"start": 1.0, "end": 2.0}]}
+    assert tables.stuck_table([stuck])["stalled"].tolist() == [False, True, True, False]

@@ -227,3 +227,48 @@ def stuck_frames(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = pd.DataFrame(rec["rows"] if rec else [], columns=["epoch", "loss", "grad_norm"])
     spans = pd.DataFrame(rec["stalled"] if rec else [], columns=["start", "end"])
     return rows, spans
+
+
+# --- the views' tables, as their Download CSV gives them -----------------------------------------
+
+PLANES = {"slice": "random directions", "trajectory": "trajectory plane"}  # a slice record's kind -> its CSV name
+
+
+def slices_table(records: list[dict]) -> pd.DataFrame:
+    """Per plane: every grid point (a, b in units of the plane's directions) with its loss and
+    accuracy, then, on the trajectory's plane, each checkpoint projected with its epoch."""
+    parts = []
+    for kind, plane in PLANES.items():
+        rec = _last(records, kind)
+        if rec is None:
+            continue
+        a, b = np.meshgrid(rec["a"], rec["b"], indexing="ij")  # (A, B), as loss and accuracy
+        parts.append(pd.DataFrame({"plane": plane, "point": "grid", "a": a.ravel(), "b": b.ravel(),
+                                   "loss": np.ravel(rec["loss"]), "accuracy": np.ravel(rec["accuracy"])}))
+        if rec.get("path"):
+            path = pd.DataFrame(rec["path"], columns=["epoch", "x", "y", "loss"])
+            parts.append(path.rename(columns={"x": "a", "y": "b"}).assign(plane=plane, point="checkpoint"))
+    cols = ["plane", "point", "epoch", "a", "b", "loss", "accuracy"]
+    return pd.concat(parts, ignore_index=True).reindex(columns=cols) if parts else pd.DataFrame(columns=cols)
+
+
+def spectrum_table(records: list[dict]) -> pd.DataFrame:
+    """Per checkpoint: every eigenvalue where the Hessian was whole; else the extreme ones
+    Lanczos found and the estimated density (SLQ) on an eigenvalue grid."""
+    rows = []
+    for r in spectra(records):
+        at = {"checkpoint": r["checkpoint"], "epoch": r.get("epoch")}
+        if r["exact"]:
+            rows += [{**at, "method": "exact", "eigenvalue": v} for v in r["eigenvalues"]]
+            continue
+        rows += [{**at, "method": "Lanczos", "eigenvalue": v} for v in sorted(r["bottom"] + r["top"])]
+        rows += [{**at, "method": "SLQ density", "eigenvalue": d["eigenvalue"], "density": d["density"]}
+                 for d in density_rows(r)]
+    return pd.DataFrame(rows, columns=["checkpoint", "epoch", "method", "eigenvalue", "density"])
+
+
+def stuck_table(records: list[dict]) -> pd.DataFrame:
+    """Per checkpoint: epoch, loss, the full gradient's norm, and whether it lies in a stalled span."""
+    rows, spans = stuck_frames(records)
+    inside = [bool(((spans["start"] <= e) & (e <= spans["end"])).any()) for e in rows["epoch"]]
+    return rows.rename(columns={"grad_norm": "gradient norm"}).assign(stalled=inside)
