@@ -8,12 +8,13 @@ from core.charts import learning_curves
 from core.labs.activations import charts, shapes, tables
 from core.labs.activations.config import Z_LIMIT, View
 from ui import live
-from ui.charts import chart
+from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
 ORDER = [activations.get(n).label for n in activations.names()]  # registry order fixes each activation's colour
 MAX_DEPTH = 50  # layers in the gradient-through-depth view
 SAMPLES = 4096  # Monte Carlo paths per activation
+FORMULAS = "it is computed from the functions alone, it is not a training run"  # why these views have no script
 
 form = open_lab("activations", "Activation functions", (
     "An activation bends each unit's pre-activation z into its output f(z). Backpropagation then "
@@ -46,10 +47,13 @@ def shapes_and_slopes() -> None:
         st.info("Pick at least one activation.")
         return
     shown = [shapes.label(n) for n in names]
+    curves = shapes.curves(names, params, (lo, hi))
     spec = charts.activation_shapes(
-        shapes.curves(names, params, (lo, hi)), shapes.saturation_regions(names, params, (lo, hi), threshold),
+        curves, shapes.saturation_regions(names, params, (lo, hi), threshold),
         shapes.readout(names, params, z_read), threshold=threshold, order=ORDER, shown=shown)
     chart(spec)
+    exports("activation-shapes", lambda: curves, [spec], key="shapes_export", no_script=FORMULAS,
+            help="each function f(z) and its autograd slope df = f′(z) on a grid of z")
     values = shapes.readout(names, params, z_read).rename(columns={"f": "f(z)", "df": "f′(z)"})
     values["activation"] = [shapes.label_with_params(n, params) for n in names]
     st.caption(f"At z = {z_read:g}")
@@ -80,14 +84,17 @@ def gradient_through_depth(names: list[str], params: dict, shown: list[str]) -> 
     )
     sigma = form.widget("sigma")
     products = shapes.depth_products(names, params, sigma, max_depth=MAX_DEPTH, samples=SAMPLES)
-    chart(charts.depth_products(products, shapes.sigmoid_bound(MAX_DEPTH), order=ORDER,
-                                                  shown=shown, max_depth=MAX_DEPTH))
+    with collect() as drawn:
+        chart(charts.depth_products(products, shapes.sigmoid_bound(MAX_DEPTH), order=ORDER,
+                                    shown=shown, max_depth=MAX_DEPTH))
     st.caption(
         f"Mean of |f′(z₁)···f′(z_L)| over {SAMPLES:,} sampled paths (seeded, the same draws for every "
         "activation). ReLU's slope is 0 or 1, so the mean is the share of paths on which every unit is "
         f"active, 2^−L: once none of the {SAMPLES:,} paths survives the estimate is exactly 0 and its line "
         "ends (a log axis has no 0). He initialization doubles the weights' variance to pay back that half."
     )
+    exports("gradient-through-depth", lambda: products, drawn, key="depth_export", no_script=FORMULAS,
+            help=f"per activation and depth L: the mean of |f′(z₁)···f′(z_L)| over {SAMPLES:,} sampled paths")
 
 
 def gated_units() -> None:
@@ -100,7 +107,11 @@ def gated_units() -> None:
         "output over a grid of (a, b): zero along b = 0 whatever the gate, and shut wherever gate(a) ≈ 0."
     )
     gate = form.widget("gate")
-    chart(charts.gated_surface(shapes.gated_surface(gate), gate_label=shapes.GATES.get(gate).label))
+    surface = shapes.gated_surface(gate)
+    with collect() as drawn:
+        chart(charts.gated_surface(surface, gate_label=shapes.GATES.get(gate).label))
+    exports(f"gated-{gate}", lambda: surface, drawn, key="gated_export", no_script=FORMULAS,
+            help="out = gate(a)·b on the grid, with each cell's edges a0..a1, b0..b1")
 
 
 panel = live.LivePanel("activations")

@@ -11,7 +11,7 @@ from core.labs.dropout import charts, tables
 from core.labs.dropout.config import RANKINGS, galleries, run_label
 from core.labs.dropout.run import trained
 from ui import live
-from ui.charts import chart
+from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
 ALPHA_NOTE = (
@@ -224,9 +224,13 @@ if result is not None:
         st.info("This network has no dropout, so all T passes are the same: the standard deviations and the mutual "
                 "information are 0 and the MC mean is the deterministic prediction. Pick a network with dropout.")
     images_tab, ood_tab, calibration_tab = st.tabs(["Images", "Out of distribution", "Calibration"])
-    with images_tab:
-        images(an, run)
-    with ood_tab:
-        out_of_distribution(an)
-    with calibration_tab:
-        calibration(an)
+    with collect() as drawn:
+        with images_tab:
+            images(an, run)
+        with ood_tab:
+            out_of_distribution(an)
+        with calibration_tab:
+            calibration(an)
+    exports("dropout-mc", lambda: A.image_table(an), drawn, key="mc_export",
+            no_script="it evaluates a trained network's saved weights, it is not a training run",
+            help=f"one row per image of every source: both predictions and the MC measures over T = {an.passes}")

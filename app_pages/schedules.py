@@ -8,7 +8,7 @@ from core import frames, optim, schedules
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
-from ui.charts import chart
+from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
 USABLE = [n for n in optim.names() if not optim.get(n).needs_hessian]
@@ -93,12 +93,16 @@ def preview() -> None:
         else:
             loss_frame = (pd.DataFrame({"epoch": range(1, form.value("epochs") + 1), "loss": losses})
                           if any(schedules.get(n).needs_metric for n in names) else None)
-            chart(charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
-                                                            losses=loss_frame))
+            with collect() as drawn:
+                chart(charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
+                                              losses=loss_frame))
             st.caption(f"Each curve is PyTorch's scheduler stepped on a stand-in optimizer exactly as training steps "
                        f"it: {spe} batches per epoch ({form.value('dataset')} at batch size "
                        f"{form.value('batch_size')}). "
                        "Stepped per epoch, a schedule is a staircase; per batch, a smooth curve.")
+            exports("schedule-preview", lambda: df, drawn, key="preview_export",
+                    no_script="the preview steps the schedulers alone, it is not a training run",
+                    help="the learning rate of every optimizer step under each schedule")
     else:
         st.caption("Pick one or more schedules to see their curves.")
 

@@ -1,7 +1,8 @@
 """The Activations page driven by AppTest: instant views follow the sliders; dying ReLU runs live."""
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import charts_by_title, open_page
+from core.labs.activations import shapes
+from tests.app.helpers import charts_by_title, csv_of, download_labels, downloads, open_page
 
 PAGE = "app_pages/activations.py"
 SHAPES = "Activations and their slopes"
@@ -14,10 +15,19 @@ def page(**params) -> AppTest:
 
 
 def test_renders_the_instant_views_and_the_properties():
-    at = page()
+    with downloads() as made:
+        at = page()
     assert not at.exception and not at.warning
     titles = set(charts_by_title(at))
     assert {SHAPES, DEPTH, "SwiGLU (Swish gate): out(a, b) = gate(a) · b"} <= titles
+    # each instant view: its data as CSV and its chart as PNG or SVG, with no script (nothing is trained)
+    assert download_labels(at) == ["Download CSV", "PNG", "SVG"] * 3
+    assert sum(c.value.startswith("No standalone script for this view") for c in at.caption) == 3
+    curves = csv_of(made, "activation-shapes.csv")
+    assert list(curves.columns) == ["activation", "z", "f", "df"] and len(curves) == len(charts_by_title(at)[SHAPES]["curves"])
+    assert list(csv_of(made, "gradient-through-depth.csv").columns) == ["activation", "depth", "product"]
+    gated = csv_of(made, "gated-swiglu.csv")
+    assert list(gated.columns)[:3] == ["a", "b", "out"] and len(gated) == len(shapes.gated_surface("swiglu"))
     assert DEAD not in titles  # nothing trained before Run
     table = next(df.value for df in at.dataframe if "output range" in df.value.columns).set_index("activation")
     assert table.loc["Sigmoid", "largest |f′|"] == "0.25 at z = 0"

@@ -1,5 +1,6 @@
 """The Dropout-and-uncertainty page driven by AppTest: train, then the MC view."""
-from tests.app.helpers import charts_by_title, open_page, settle
+from core.labs.dropout import analysis as A
+from tests.app.helpers import charts_by_title, csv_of, download_labels, downloads, open_page, settle
 
 PAGE = "app_pages/dropout.py"
 
@@ -12,8 +13,9 @@ def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     at.button(key="dropout_job_run").click().run()
     job = at.session_state["dropout_job"]
     assert job.wait(60) and job.status == "done"
-    at.run()
-    settle(at, "mc_job")  # the MC passes start by themselves once training has finished
+    with downloads() as made:
+        at.run()
+        settle(at, "mc_job")  # the MC passes start by themselves once training has finished
     assert not at.exception and at.success[0].value.startswith("Finished at ")
     charts = charts_by_title(at)
     gaps = charts["Generalization gap (train split measured with dropout off)"]["gaps"]
@@ -33,6 +35,14 @@ def test_training_then_the_mc_view_images_out_of_distribution_and_calibration():
     bins = charts["Reliability diagrams (dashed: perfect calibration)"]["bins"]
     assert set(bins["estimate"]) == {"deterministic", "MC dropout"}
     assert [m.label for m in at.metric][:2] == ["Accuracy, deterministic", "Accuracy, MC mean of 100"]
+    # the MC view's export, beside the training's: one row per image as CSV, its five charts, and no script
+    assert download_labels(at) == ["Download CSV", *["PNG", "SVG"] * 2, "Download CSV", *["PNG", "SVG"] * 5]
+    images = csv_of(made, "dropout-mc.csv")
+    direct = A.image_table(at.session_state["mc_job"].artifact("analysis"))
+    assert list(images.columns) == list(direct.columns) and len(images) == len(direct)
+    assert {"true class", "prediction, MC mean", "predictive entropy, MC (nats)",
+            "mutual information, MC (nats, epistemic)"} <= set(images.columns)
+    assert set(images["passes"]) == {100} and images.loc[images["source"] == "uniform noise", "true class"].isna().all()
 
     at.select_slider(key="dropout.passes").set_value(10).run()
     settle(at, "mc_job")

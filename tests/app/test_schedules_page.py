@@ -6,7 +6,7 @@ import pytest
 from core import data, schedules
 from core.labs.schedules.config import CHAPTER
 from core.labs.schedules.presets import PRESETS
-from tests.app.helpers import chart_data, open_page
+from tests.app.helpers import chart_data, csv_of, downloads, open_page
 
 PAGE = "app_pages/schedules.py"
 
@@ -19,7 +19,8 @@ def test_the_preview_draws_pytorchs_curves_and_shows_the_stepping():
     at = open_page(PAGE)
     assert not at.exception
     at.multiselect(key="schedules.preview").set_value(["exponential", "onecycle"]).run()
-    at.select_slider(key="schedules.batch_size").set_value(128).run()
+    with downloads() as made:
+        at.select_slider(key="schedules.batch_size").set_value(128).run()
     spe = math.ceil(len(data.load("digits", seed=0).train) / 128)  # the preview steps as training would
     assert any(f"{spe} batches per epoch (digits at batch size 128)" in c.value for c in at.caption)
     (preview,) = [c["preview"] for c in _charts(at) if "preview" in c]
@@ -27,6 +28,10 @@ def test_the_preview_draws_pytorchs_curves_and_shows_the_stepping():
     assert one == pytest.approx(schedules.curve("onecycle", base_lr=0.05, epochs=10, steps_per_epoch=spe))
     exp = preview[preview.schedule == "Exponential"]["lr"]
     assert len(exp) == 10 * spe and exp.nunique() == 10  # per epoch: a staircase of 10 steps
+    # the preview as CSV (the chart's own rows) and its chart as PNG or SVG, at once: it is final as drawn
+    assert [b.proto.label for b in at.get("download_button")][:3] == ["Download CSV", "PNG", "SVG"]
+    csv = csv_of(made, "schedule-preview.csv")
+    assert list(csv.columns) == ["schedule", "step", "epoch", "lr", "interval"] and len(csv) == len(preview)
     at.radio(key="schedules.settings/exponential/interval").set_value("batch").run()
     assert "exponential:interval=batch" in at.session_state["schedules.settings"]
     (preview,) = [c["preview"] for c in _charts(at) if "preview" in c]

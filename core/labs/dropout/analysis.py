@@ -195,3 +195,22 @@ def ood_table(an: Analysis) -> pd.DataFrame:
     return g.agg(images=("index", "size"), **{label: (key, "mean") for key, label in MEASURES.items()},
                  **{"confidence, deterministic": ("det_conf", "mean"),
                     "confidence, MC mean": ("mc_conf", "mean")}).reset_index()
+
+
+IMAGE_COLUMNS = {  # the per-image table's columns, as its CSV names them (entropies in nats)
+    "det_conf": "confidence, deterministic", "det_entropy": "entropy, deterministic (nats)",
+    "mc_conf": "confidence, MC mean", "mc_std": "std of the MC prediction's probability",
+    "entropy": "predictive entropy, MC (nats)", "aleatoric": "expected entropy, MC (nats, aleatoric)",
+    "mutual_info": "mutual information, MC (nats, epistemic)"}
+
+
+def image_table(an: Analysis) -> pd.DataFrame:
+    """One row per image of every source: its true class (blank off the test split), both
+    predictions by class name with their confidence, and the MC measures, for T = an.passes."""
+    t, names = an.table, np.asarray(an.class_names, dtype=object)
+    out = pd.DataFrame({"source": t["source"], "index": t["index"],
+                        "true class": np.where(t["label"] >= 0, names[t["label"].clip(lower=0)], None),
+                        "prediction, deterministic": names[t["det_pred"]], "prediction, MC mean": names[t["mc_pred"]]})
+    for key, column in IMAGE_COLUMNS.items():
+        out[column] = t[key].to_numpy()
+    return out.assign(passes=an.passes)
