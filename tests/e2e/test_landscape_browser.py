@@ -1,8 +1,9 @@
 """The Loss-landscape lab in Chromium: one real click on the arena's heatmap moves the start (the
 inputs, the address bar and the recomputed paths follow), then a small network trains and its
-linear path is computed and drawn."""
+linear path is computed, drawn and downloaded as CSV."""
 import re
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -154,4 +155,11 @@ def test_a_click_moves_the_arena_start_then_the_trained_networks_linear_path_is_
         " return lines.length === 2 && lines.every(n => n === points); }",  # train and validation
         arg=[FRESH, LINEAR, PATH_POINTS], timeout=TIMEOUT_MS)
     page.get_by_text(re.compile(r"^Train loss .* at the initial weights")).wait_for(timeout=TIMEOUT_MS)
+    # the view is final: its table as CSV, made on the server when pressed
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        panel.get_by_role("button", name="Download CSV").click()
+    path = pd.read_csv(download.value.path())
+    assert download.value.suggested_filename == "landscape-path.csv"
+    assert list(path.columns) == ["split", "alpha", "loss", "accuracy"] and len(path) == 2 * PATH_POINTS
+    assert path["alpha"].min() == -0.5 and path["alpha"].max() == 1.5
     _no_exception(page)
