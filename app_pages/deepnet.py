@@ -113,7 +113,7 @@ if form.value("dataset") != "cifar10" and not is_planar(form.value("dataset")):
     cached = data.is_cached("cifar10")
     st.caption("The chapter runs this on CIFAR-10. " + (
         "It is cached here: pick it in the sidebar." if cached else
-        f"CIFAR-10 is not cached here, so {data.DATASETS.get(form.value('dataset')).label} stands in; the figures "
+        f"CIFAR-10 is not cached here, so {data.spec(form.value('dataset')).label} stands in; the figures "
         "measured on digits (README) differ from the chapter's, and the page says where."))
 
 with st.expander("The chapter's sequence: what the book saw on CIFAR-10, and what digits shows"):

@@ -30,7 +30,8 @@ WIDGETS = ("slider", "select_slider", "number", "toggle", "selectbox", "radio", 
 def param(default: Any, help: str, *, label: str | None = None, lo: float | None = None,
           hi: float | None = None, choices: Choices = None, items: Choices = None,
           item_type: type | None = None, grid: Sequence[float] | None = None, widget: str | None = None,
-          fmt: Callable[[Any], str] | None = None, step: float | None = None) -> Any:
+          fmt: Callable[[Any], str] | None = None, step: float | None = None,
+          check: Callable[[Any], None] | None = None) -> Any:
     """A config field.
 
     help: its meaning, with its unit; label: the widget's label (default: from the name).
@@ -39,12 +40,14 @@ def param(default: Any, help: str, *, label: str | None = None, lo: float | None
     items (default: the type of the default's items, else str). grid: the values a
     select-slider offers (any valid value is added to it). widget: a hint from WIDGETS.
     fmt: how a value or item is labelled in a widget (registries label their entries).
+    check: raises ValueError, saying what to do, for a value it refuses; called before `choices`
+    are, where a bare list of the valid values would not help (e.g. an uploaded dataset gone).
     """
     if widget is not None and widget not in WIDGETS:
         raise ValueError(f"widget must be one of {WIDGETS}, got {widget!r}")
     meta = {"help": help, "label": label, "lo": lo, "hi": hi, "choices": choices, "items": items,
             "item_type": item_type, "grid": tuple(grid) if grid is not None else None, "widget": widget,
-            "fmt": fmt, "step": step}
+            "fmt": fmt, "step": step, "check": check}
     return field(default=default, metadata=meta)
 
 
@@ -181,6 +184,8 @@ def validate(config: Any) -> None:
             what = "number of items in " if kind(f) is tuple else ""
             raise ValueError(f"{what}{f.name} must be {format_scalar(lo)}..{format_scalar(hi)}, "
                              f"got {format_scalar(size)}")
+        if meta.get("check") is not None:
+            meta["check"](value)
         valid = options(meta.get("choices"))
         if valid is not None and value not in valid:
             raise ValueError(f"{f.name} must be one of: {', '.join(valid)}; got {value!r}")

@@ -12,8 +12,10 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import urllib.error
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -83,7 +85,7 @@ class Data:
 @dataclass(frozen=True)
 class DatasetSpec:
     label: str
-    kind: str  # "bundled", "synthetic" or "download"
+    kind: str  # "bundled", "synthetic", "download" or "upload" (a CSV a visitor uploaded, core/upload.py)
     summary: str  # one line for the home page and select boxes
     default_size: int  # examples used when the caller does not say
 
@@ -107,10 +109,95 @@ def names() -> list[str]:
 
 def display_label(name: str) -> str:
     """The dataset's label, saying when choosing it starts a download."""
-    spec = DATASETS.get(name)
-    if spec.kind == "download" and not is_cached(name):
-        return f"{spec.label} (downloads on first use)"
-    return spec.label
+    s = spec(name)
+    if s.kind == "download" and not is_cached(name):
+        return f"{s.label} (downloads on first use)"
+    return s.label
+
+
+# --- uploaded sets -------------------------------------------------------------------------
+
+UPLOAD_PREFIX = "upload:"  # + 12 hex digits of the file's hash and how it was read (core/upload.py)
+HELD_BYTES = 64 * 2**20  # uploaded sets held at once (their arrays' bytes); the least recently used go first
+
+
+@dataclass(frozen=True)
+class Table:
+    """An uploaded CSV as parsed (core/upload.py), before splitting: rows of numbers and a class each."""
+
+    label: str  # what select boxes show: the file's name
+    summary: str  # one line: rows, features, classes
+    notes: tuple[str, ...]  # what reading it skipped or dropped
+    x: np.ndarray  # (N, D) float32 raw features
+    y: np.ndarray  # (N,) int64 index into class_names
+    class_names: tuple[str, ...]
+    features: tuple[str, ...]  # the columns of x
+
+    @property
+    def nbytes(self) -> int:
+        return self.x.nbytes + self.y.nbytes
+
+
+class Held:
+    """Uploaded sets by name, process-wide, within a byte budget (the newest is always kept).
+    Held here so that a background job can load a set by the name its config carries."""
+
+    def __init__(self, budget: int = HELD_BYTES) -> None:
+        self.budget = budget
+        self._sets: OrderedDict[str, Table] = OrderedDict()
+        self._lock = threading.Lock()  # jobs' threads read while scripts' threads add
+
+    def put(self, name: str, table: Table) -> None:
+        with self._lock:
+            self._sets[name] = table
+            self._sets.move_to_end(name)
+            while len(self._sets) > 1 and sum(t.nbytes for t in self._sets.values()) > self.budget:
+                self._sets.popitem(last=False)
+
+    def get(self, name: str) -> Table | None:
+        with self._lock:
+            table = self._sets.get(name)
+            if table is not None:
+                self._sets.move_to_end(name)
+            return table
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._sets)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sets.clear()
+
+
+HELD = Held()
+
+
+def is_upload(name: str) -> bool:
+    return name.startswith(UPLOAD_PREFIX)
+
+
+def spec(name: str) -> DatasetSpec:
+    """The registry's entry, or an uploaded set's while it is held; a ValueError says what to do."""
+    if not is_upload(name):
+        return DATASETS.get(name)
+    table = HELD.get(name)
+    if table is None:
+        raise ValueError(f"dataset {name!r} is an uploaded CSV that this server does not hold (uploads are kept "
+                         f"while the server runs, and the least recently used make room for new ones): upload the "
+                         f"file again")
+    return DatasetSpec(table.label, "upload", table.summary, len(table.x))
+
+
+def choices() -> list[str]:
+    """Every dataset a lab that takes any data accepts: the registry's and the uploaded sets held.
+    (A page offers each visitor only the sets they uploaded: ui/upload.py.)"""
+    return [*DATASETS.names(), *HELD.names()]
+
+
+def check(name: str) -> None:
+    """Raise ValueError, saying what to do, unless `name` is registered or an uploaded set held."""
+    spec(name)
 
 
 # --- synthetic 2-D sets ------------------------------------------------------------------
@@ -168,7 +255,7 @@ def sources(name: str, root: Path) -> list[Source]:
 
 def is_cached(name: str, root: Path | None = None) -> bool:
     """True when a downloaded set is on disk in torchvision's layout (bundled sets: always)."""
-    if DATASETS.get(name).kind != "download":
+    if spec(name).kind != "download":  # an upload no longer held raises, saying to upload it again
         return True
     root = root or data_dir()
     if name == "cifar10":
@@ -291,14 +378,14 @@ def load(name: str = "digits", *, seed: int = 0, size: int | None = None, noise:
     size: examples before splitting (synthetic: all of them; downloaded sets: cap on the
     train+valid pool; digits: cap on the 1,797). noise: synthetic sets only.
     """
-    spec = DATASETS.get(name)
-    size = spec.default_size if size is None else int(size)
+    spec_ = spec(name)
+    size = spec_.default_size if size is None else int(size)
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be {MIN_SIZE}..{MAX_SIZE}, got {size}")
     if not 0.0 <= noise <= MAX_NOISE:
         raise ValueError(f"noise must be 0..{MAX_NOISE}, got {noise}")
     root = Path(root) if root else data_dir()
-    data = _load_cpu(name, seed, size, round(noise, 6) if spec.kind == "synthetic" else 0.0, str(root), progress)
+    data = _load_cpu(name, seed, size, round(noise, 6) if spec_.kind == "synthetic" else 0.0, str(root), progress)
     return data.to(device)
 
 
@@ -308,16 +395,16 @@ def _load_cpu_cached(name: str, seed: int, size: int, noise: float, root: str) -
 
 
 def _load_cpu(name: str, seed: int, size: int, noise: float, root: str, progress: Progress | None) -> Data:
-    if DATASETS.get(name).kind == "download" and not is_cached(name, Path(root)):
+    if spec(name).kind == "download" and not is_cached(name, Path(root)):
         download(name, Path(root), progress)  # outside the cache so a failure is retried next time
     return _load_cpu_cached(name, seed, size, noise, root)
 
 
 def _build(name: str, seed: int, size: int, noise: float, root: Path, progress: Progress | None) -> Data:
-    spec = DATASETS.get(name)
+    kind = spec(name).kind
     rng = np.random.default_rng(seed)
     image_shape, per, channels = None, "feature", 1
-    if spec.kind == "synthetic":
+    if kind == "synthetic":
         x, y = _synthetic(name, size, noise, rng)
         parts = [(x[i], y[i]) for i in _split_indices(len(x), rng)]
         scale, class_names = 1.0, tuple(str(c) for c in range(int(y.max()) + 1))
@@ -330,6 +417,14 @@ def _build(name: str, seed: int, size: int, noise: float, root: Path, progress: 
         x, y = x[keep], y[keep]
         parts = [(x[i], y[i]) for i in _split_indices(len(x), rng)]
         scale, image_shape, class_names = 1 / 16, (1, 8, 8), tuple(str(c) for c in range(10))
+    elif kind == "upload":  # like digits: a seeded subset when `size` is smaller, then the 60/20/20 split
+        table = HELD.get(name)
+        if table is None:  # dropped since `spec` looked: say so as `spec` does
+            check(name)
+        keep = rng.permutation(len(table.x))[: min(size, len(table.x))]
+        x, y = table.x[keep], table.y[keep]
+        parts = [(x[i], y[i]) for i in _split_indices(len(x), rng)]
+        scale, class_names = 1.0, table.class_names
     else:
         x_pool, y_pool, x_test, y_test, class_names = _load_torchvision(name, root, progress)
         keep = rng.permutation(len(x_pool))[: min(size, len(x_pool))]

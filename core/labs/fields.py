@@ -20,12 +20,19 @@ def image_sets() -> list[str]:
     return [n for n in data.names() if data.DATASETS.get(n).kind != "synthetic"]
 
 
+def takes_uploads(f: Any) -> bool:
+    """Whether a lab's dataset field `f` accepts uploaded CSVs: it does unless the lab narrowed
+    its choices (to image sets, say) with `tweak`."""
+    return f.metadata.get("choices") is data.choices
+
+
 @dataclass(frozen=True)
 class Shared:
     """What every lab has: the data, the seed and the device."""
 
-    dataset: str = param("digits", "dataset (digits is bundled; image sets download once)", label="Dataset",
-                         choices=data.DATASETS, fmt=data.display_label)
+    dataset: str = param("digits", "dataset (digits is bundled; image sets download once; a CSV uploaded on the "
+                                   "page is upload:<its hash>)", label="Dataset",
+                         choices=data.choices, fmt=data.display_label, check=data.check)
     seed: int = param(0, "seed for the split, the initial weights, the batch order and dropout masks",
                       label="Seed", lo=0, hi=2**31 - 1, widget="number")
     device: str = param("auto", "where tensors live: auto (cuda, then mps, then cpu), cuda, mps or cpu",

@@ -38,7 +38,7 @@ def parse_run(text: str) -> RunSpec:
 
 def is_planar(name: str) -> bool:
     """A 2-D set, whose decision boundary the lab draws."""
-    return data.DATASETS.get(name).kind == "synthetic"
+    return data.spec(name).kind == "synthetic"
 
 
 @dataclass(frozen=True)
