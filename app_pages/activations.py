@@ -14,7 +14,7 @@ from ui.form import open_lab
 ORDER = [activations.get(n).label for n in activations.names()]  # registry order fixes each activation's colour
 MAX_DEPTH = 50  # layers in the gradient-through-depth view
 SAMPLES = 4096  # Monte Carlo paths per activation
-FORMULAS = "it is computed from the functions alone, it is not a training run"  # why these views have no script
+FORMULAS = "It is computed from the functions alone, with no network."  # why these views have no script
 
 form = open_lab("activations", "Activation functions", (
     "An activation bends each unit's pre-activation z into its output f(z). Backpropagation then "

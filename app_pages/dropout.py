@@ -232,5 +232,5 @@ if result is not None:
         with calibration_tab:
             calibration(an)
     exports("dropout-mc", lambda: A.image_table(an), drawn, key="mc_export",
-            no_script="it evaluates a trained network's saved weights, it is not a training run",
+            no_script="It evaluates a trained network's saved weights; the training above has its own export.",
             help=f"one row per image of every source: both predictions and the MC measures over T = {an.passes}")

@@ -100,7 +100,7 @@ def arena(config: Arena) -> None:
                                                      replay=upto,
                                                      minimum=tables.minimum(config.surface, config.condition)))
     exports("landscape-arena", lambda: LAB.table(records), drawn + drawn_right, key="arena_export",
-            no_script="the arena steps optimizers on a formula of two parameters, it is not a training run",
+            no_script="The arena steps optimizers on a formula of two parameters, not on a network.",
             help="every optimizer's path, one row per step: x, y, the loss and the gradient's norm there")
     at = tables.reading_at(config.surface, config.condition, config.x0, config.y0)
     st.caption(f"At the start ({at['x']:g}, {at['y']:g}): loss {at['loss']:.4g}, gradient norm {at['grad_norm']:.3g}, "
@@ -213,7 +213,7 @@ def view_export(vpanel: live.LivePanel, name: str, table) -> dict:
     if vpanel.job is None or not has_result(vpanel.job.snapshot()):
         return {}
     return {"export": (f"landscape-{name}", table),
-            "no_script": "it evaluates the trained network's saved weights, it is not a training run"}
+            "no_script": "It evaluates the trained network's saved weights; the training above has its own export."}
 
 
 def path_view(train_job, network: dict, view: View) -> None:

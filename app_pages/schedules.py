@@ -101,7 +101,7 @@ def preview() -> None:
                        f"{form.value('batch_size')}). "
                        "Stepped per epoch, a schedule is a staircase; per batch, a smooth curve.")
             exports("schedule-preview", lambda: df, drawn, key="preview_export",
-                    no_script="the preview steps the schedulers alone, it is not a training run",
+                    no_script="The preview steps the schedulers on a stand-in optimizer, with no network.",
                     help="the learning rate of every optimizer step under each schedule")
     else:
         st.caption("Pick one or more schedules to see their curves.")

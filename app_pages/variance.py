@@ -67,7 +67,7 @@ def what_it_measured(records: list[dict]) -> None:
         measured_charts(layers, records, combos)
     st.caption("Lines stop where the values overflow to inf/NaN or are exactly zero (no place on a log axis).")
     exports("variance-measurement", lambda: LAB.table(records), drawn, key="variance_measure",
-            no_script="it measures freshly initialized nets, it is not a training run",
+            no_script="It measures freshly initialized nets, before any training.",
             help="one row per pair and layer: the measured statistics and gains beside the theory")
 
 

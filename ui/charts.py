@@ -58,17 +58,18 @@ def csv_button(file_name: str, data: Callable[[], str], key: str, help: str | No
                        key=key, help=help)
 
 
-def no_script_note(reason: str) -> None:
-    """One line beside a view's export buttons saying why no standalone script is offered for it."""
-    st.caption(f"No standalone script for this view: {reason}.",
-               help="A standalone script is offered for training runs; this view is not one.")
+def no_script_note(detail: str | None = None, reason: str = "it is not a training run") -> None:
+    """One line beside a view's export buttons: no standalone script is offered for it, and why;
+    `detail` (what the view is instead) as its help, so the line stays one line."""
+    st.caption(f"No standalone script for this view: {reason}.", help=detail)
 
 
 def exports(name: str, table: Callable[[], pd.DataFrame], specs: list[dict], key: str, *,
             no_script: str | None = None, help: str | None = None) -> None:
     """The export row of a view drawn outside a live panel, for when its result is final: its
     table as CSV (`name`.csv) and its charts (`specs`, from `collect`) as PNG or SVG, each made
-    when pressed; with `no_script`, the reason it has no standalone script beside them."""
+    when pressed; with `no_script` (what the view is, not being a training run), a line beside
+    them saying that no standalone script is offered for it."""
     left, mid, right = st.columns([1, 1, 3], vertical_alignment="center")
     with left:
         csv_button(f"{name}.csv", lambda: table().to_csv(index=False), key=f"{key}_csv", help=help)

@@ -104,8 +104,8 @@ class LivePanel:
         stands in for the charts until the first training record; with `reports`, "N reports so
         far" (its help text) comes above them; with `export` (a file name and the lab's table), once
         the job has ended, a button that downloads its records as CSV and a menu that downloads
-        each chart drawn as PNG or SVG, made when pressed; with `no_script` (a view that is not a
-        training run), why no standalone script is offered, beside them."""
+        each chart drawn as PNG or SVG, made when pressed; with `no_script` (what a view that is
+        not a training run is instead), a line beside them saying no standalone script is offered."""
         job = self.job
         live = job is not None and not job.is_terminal
         runs = [0]  # the fragment's runs: the first is inline, in the page's own run
