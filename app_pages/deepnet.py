@@ -152,7 +152,7 @@ def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(config or LAB.config())
     runs = session_runs()
     if job is not None:
-        for notice in runs.track("deepnet", job, {s.label: s.text() for s in cfg.specs()}, keep=KEEP):
+        for notice in runs.track(job, panel=panel.name, keep=KEEP):  # live too: the table fills as it trains
             st.toast(notice)
     entries = runs.of("deepnet")
     if not entries:

@@ -403,3 +403,21 @@ def runner() -> Runner:
 
 def submit(fn: JobFn, *, label: str = "", key: str | None = None, lane: str = "train", config: Any = None) -> Job:
     return runner().submit(fn, label=label, key=key, lane=lane, config=config)
+
+
+def _nothing(stop: Callable[[], bool]) -> Iterator[Any]:
+    return iter(())
+
+
+def restored(records: list[dict], *, label: str, config: Any, status: str, finished: float | None,
+             error: str | None = None, artifacts_dropped: bool = False) -> Job:
+    """A job that has already ended, rebuilt from its records (a run loaded from a history file):
+    it is never queued and holds no artifacts; `artifacts_dropped` says it had some (trained
+    weights), so a page offers to run it again for the views that need them."""
+    if status not in TERMINAL:
+        raise ValueError(f"status must be one of {', '.join(TERMINAL)}, got {status!r}")
+    job = Job(_nothing, label, None, runner(), config=config)
+    job.status, job.error, job.records = status, error, list(records)
+    job.started = job.finished = finished
+    job.artifacts_dropped = artifacts_dropped
+    return job

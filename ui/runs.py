@@ -1,4 +1,5 @@
-"""The session's run table on screen: every run a lab trained for this visitor, ticked to overlay."""
+"""The session's runs (core.history) on screen: one store for the run history page and for a lab's
+run table, where every run a lab trained for this visitor is ticked to overlay."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.history import Entry, RunTable
+from core.history import Line, RunTable
 
 SLOT = "_runs"  # session slot holding the RunTable
 
@@ -18,7 +19,7 @@ def session_runs() -> RunTable:
     return st.session_state[SLOT]
 
 
-def editor(lab: str, entries: list[Entry], summary: pd.DataFrame, *, columns: dict[str, Any] | None = None) -> None:
+def editor(lab: str, entries: list[Line], summary: pd.DataFrame, *, columns: dict[str, Any] | None = None) -> None:
     """The lab's runs as a table with a tick per run (overlay it or not) and a button to clear
     them. `summary`: one row per run label (the column "run") with what the table shows of it."""
     runs = session_runs()
@@ -48,7 +49,8 @@ def editor(lab: str, entries: list[Entry], summary: pd.DataFrame, *, columns: di
         runs.show(lab, set(labels))
         st.session_state[state] = version + 1
         st.rerun(scope="fragment")
-    if right.button("Clear the table", key=f"{lab}.runs.clear", help="forget every run of this lab in this session"):
-        runs.remove(lab)
+    if right.button("Clear the table", key=f"{lab}.runs.clear",
+                    help="forget every run of this lab in this session, in the run history too"):
+        runs.clear(lab)
         st.session_state[state] = version + 1
         st.rerun(scope="fragment")

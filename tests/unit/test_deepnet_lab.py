@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from core import data
+from core import data, jobs
 from core.history import RunTable
 from core.jobs import Artifact
 from core.labs.deepnet import boundary, tables
 from core.labs.deepnet.config import CHAPTER, Config, parse_run
 from core.labs.deepnet.run import run
+from core.labs.vanishing.config import Config as vanishing_config
 from core.models import Dropout, MLPSpec, build_mlp
 
 
@@ -83,36 +84,41 @@ def test_a_run_on_a_2d_set_keeps_the_latest_grid_per_run():
     assert max(row["weight_norm"] for row in last["layers"]) <= 16 ** 0.5 + 1e-4  # 16 rows of norm <= 1 at most
 
 
-class _Job:
-    def __init__(self, records, artifacts=None, terminal=True):
-        self.records, self.artifacts, self.is_terminal = records, artifacts or {}, terminal
-
-    def snapshot(self):
-        return list(self.records)
-
-    def artifact(self, name):
-        return self.artifacts.get(name)
-
-
 def _recs(run, acc):
     return [{"kind": "train", "run": run, "epoch": 1.0, "epoch_end": True, "step": 1, "samples": 1, "time": 0.1,
              "val_acc": acc, "val_loss": 1 - acc, "status": "done", "layers": []}]
 
 
+def _job(config, accs, artifacts=None):
+    """A finished job of `config` whose runs reached validation accuracies `accs`."""
+    records = [r for spec, acc in zip(config.specs(), accs) for r in _recs(spec.label, acc)]
+    job = jobs.restored(records, label="deepnet", config=config, status="done", finished=1.0)
+    job.artifacts = artifacts or {}
+    return job
+
+
 def test_the_run_table_keeps_runs_of_every_job_with_unique_labels_and_a_limit():
     table = RunTable(limit=3)
-    a = _Job(_recs("plain", 0.9) + _recs("bn", 0.95), {"grid/plain": {"p": np.zeros(4)}})
-    assert table.track("deepnet", a, {"plain": "swish/he_normal"}, keep=("grid/{run}",)) == []
-    assert table.track("deepnet", a, {}) == []  # tracked once
-    b = _Job(_recs("plain", 0.8))
-    table.track("deepnet", b, {})
-    assert [e.label for e in table.of("deepnet")] == ["plain", "bn", "plain #2"]
-    assert table.of("deepnet")[0].kept["grid/{run}"]["p"].shape == (4,) and table.of("deepnet")[0].config
-    table.show("deepnet", {"bn", "plain #2"})
+    plain, both = Config(runs=("plain",)), Config(runs=("plain", "bn"))
+    a = _job(both, [0.9, 0.95], {"grid/plain: Swish + He": {"p": np.zeros(4)}})
+    assert table.track(a, panel="deepnet", keep=("grid/{run}",)) == []
+    assert table.track(a, panel="deepnet") == []  # tracked once
+    b = _job(plain, [0.8])
+    table.track(b, panel="deepnet")
+    lines = table.of("deepnet")
+    assert [e.label for e in lines] == ["plain: Swish + He", "+ batch norm", "plain: Swish + He #2"]
+    assert lines[0].kept["grid/plain: Swish + He"]["p"].shape == (4,) and lines[1].config == both.specs()[1].text()
+    table.show("deepnet", {"+ batch norm", "plain: Swish + He #2"})
     acc = table.gather(table.of("deepnet", shown_only=True), tables.summary).set_index("run")["validation accuracy"]
-    assert acc.to_dict() == {"bn": 0.95, "plain #2": 0.8}
-    notices = table.track("deepnet", _Job(_recs("selu", 0.7)), {})
-    assert [e.label for e in table.of("deepnet")] == ["bn", "plain #2", "selu"] and "plain was dropped" in notices[0]
-    table.track("landscape", a, {})
-    table.remove("deepnet")
-    assert not table.of("deepnet") and len(table.of("landscape")) == 2
+    assert acc.to_dict() == {"+ batch norm": 0.95, "plain: Swish + He #2": 0.8}
+    table.track(_job(plain, [0.7]))
+    notices = table.track(_job(plain, [0.6]))  # a fourth job: the first goes, with both its runs
+    assert [e.label for e in table.of("deepnet")] == ["plain: Swish + He #2", "plain: Swish + He #3",
+                                                      "plain: Swish + He #4"]
+    assert notices == ["Run #1 (Deep nets) was dropped from the history: a session keeps the latest 3 runs of "
+                       "each lab."]
+    vanishing = vanishing_config(runs=("relu-he",))
+    table.track(jobs.restored(_recs("ReLU + He", 0.5), label="vanishing", config=vanishing, status="done",
+                              finished=1.0))
+    table.clear("deepnet")
+    assert not table.of("deepnet") and [e.label for e in table.of("vanishing")] == ["ReLU + He"]
