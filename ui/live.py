@@ -17,7 +17,7 @@ from core import config as C
 from core import export as export_
 from core import frames, jobs
 from core.config import key as config_key
-from ui import charts
+from ui import charts, runs as runs_
 
 Draw = Callable[[list[dict], "jobs.Job | None"], None]
 REFRESH_SECONDS = 0.5  # a live panel's redraw interval when few visitors watch
@@ -31,7 +31,7 @@ class LivePanel:
         self.name, self.verb = key, verb
         self.key = f"{key}_job"  # session-state slot holding this page's job handle
         self.config_slot = f"{key}_config"  # ...and the config that job runs
-        self.origin_slot = f"{key}_origin"  # "cached" when an identical finished run was served at once
+        self.origin_slot = f"{key}_origin"  # "cached": an identical finished run served at once; "history": reopened
 
     @property
     def job(self) -> jobs.Job | None:
@@ -63,6 +63,14 @@ class LivePanel:
         """Show `job` in this panel, remembering whether it came finished from the cache."""
         st.session_state[self.key] = job
         st.session_state[self.origin_slot] = "cached" if job.is_terminal else None
+        runs_.session_runs().allow(job)  # run again: back in the history even if it was deleted from it
+        self._keep(job)
+
+    def _keep(self, job: jobs.Job) -> None:
+        """The session's history keeps every run a panel shows (a lab's config runs in it; the
+        page's own analyses do not count), listed once it has ended."""
+        for notice in runs_.session_runs().track(job, panel=self.name):
+            st.toast(notice)
 
     def job_config(self, default: Any) -> Any:
         """The config of the job on show (`default` before the first run)."""
@@ -119,6 +127,10 @@ class LivePanel:
             if every is not None and runs[0] > 1 and not 0.5 < refresh_seconds() / every < 2:
                 st.rerun()  # the room grew or emptied: run the page again to redraw at the new pace
             status_line(current, self.verb, cached=st.session_state.get(self.origin_slot) == "cached")
+            if current is not None and current.is_terminal:
+                self._keep(current)
+                if st.session_state.get(self.origin_slot) == "history":
+                    st.caption("📜 Reopened from the run history.")
             records = current.snapshot() if current else []
             by = frames.by_run(records) if empty is not None or reports is not None else {}
             drawn: list[dict] = []
@@ -153,6 +165,14 @@ class LivePanel:
 
         charts.csv_button(f"{name}.csv", data, key=f"{self.key}_csv",
                           help="every report of every run as a row, as the table behind the charts has it")
+
+
+def reopen(panel: str, job: jobs.Job) -> None:
+    """Show `job` (a finished run from the history) in the live panel named `panel`, as if it had
+    just been run there: the lab's page then draws it with its own charts."""
+    st.session_state[f"{panel}_job"] = job
+    st.session_state[f"{panel}_config"] = job.config
+    st.session_state[f"{panel}_origin"] = "history"
 
 
 def refresh_seconds() -> float:
