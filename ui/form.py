@@ -22,6 +22,7 @@ from core import settings as text_settings
 from core.labs.base import Lab, Preset
 from core.labs.fields import SHARED
 from ui import present
+from ui import upload
 
 KEPT = "_form_kept"  # session slot: widget key -> value, surviving page switches
 URL_WRITTEN = "_form_url"  # session slot: the query parameters last written by any form
@@ -101,7 +102,10 @@ class Form:
                 self.notices.append(f"Ignored {name}={text!r} from the link: this lab has no setting {name!r}.")
                 continue
             try:
-                parsed[name] = C.parse_value(f, text)
+                value = C.parse_value(f, text)
+                if name == "dataset":
+                    upload.claim(value)  # an uploaded set is its own session's alone
+                parsed[name] = value
             except ValueError as exc:
                 self.notices.append(f"Ignored {name}={text!r} from the link: {exc}")
         rejected: dict[str, str] = {}
@@ -290,7 +294,7 @@ class Form:
         auto = f"auto ({device.describe(device.pick())})"
         with st.sidebar:
             st.header("Shared settings")
-            self.widget("dataset")
+            upload.dataset_select(self)  # with this session's uploaded CSVs, where the lab takes them
             self._device_widget(auto)
             self.widget("seed")
             st.caption(f"Running on {device.describe(_picked(self.value('device')))}")
