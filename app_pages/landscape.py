@@ -209,8 +209,10 @@ def view_panel(name: str, train_job, network: dict, view: View) -> live.LivePane
 
 def view_export(vpanel: live.LivePanel, name: str, table) -> dict:
     """The view panel's export (shown once its job has ended): the view's table as CSV and its
-    charts; none for a job that ended without a result (stopped before it had one)."""
-    if vpanel.job is None or not has_result(vpanel.job.snapshot()):
+    charts; none for a job that ended without a result (stopped before it had one). A job still
+    running gets it: it may end within this run of the page, which then draws its result."""
+    job = vpanel.job
+    if job is None or (job.is_terminal and not has_result(job.snapshot())):
         return {}
     return {"export": (f"landscape-{name}", table),
             "no_script": "It evaluates the trained network's saved weights; the training above has its own export."}
