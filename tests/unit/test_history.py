@@ -136,7 +136,7 @@ def test_a_tampered_file_is_refused_whole_with_a_message(records, name):
 @pytest.mark.parametrize("data, message", [
     (b"{not json", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[" * 100_000, "not valid JSON"),
     (b"1" * (history_file.MAX_FILE_BYTES + 1), "a history file is at most"),
-])
+], ids=["not JSON", "not UTF-8", "nested past the parser", "too large"])
 def test_a_file_that_is_not_json_or_too_large_is_refused(data, message):
     with pytest.raises(history_file.HistoryFileError) as exc:
         history_file.load(data)
