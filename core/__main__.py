@@ -16,7 +16,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from core import config as C
-from core import export, frames, labs
+from core import export, frames, labs, upload
 
 
 def _list() -> int:
@@ -86,7 +86,7 @@ def _line(rec: dict, name: str) -> str:
 
 def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None) -> int:
     cls, run = resolve(name)
-    config = C.from_strings(cls, _parse_sets(sets))
+    config = C.from_strings(cls, upload.resolve(_parse_sets(sets)))  # dataset=csv:PATH[#LABEL] is read here
     runs: dict[str, dict[str, Any]] = {}
     records: list[dict] = []
     last_line = ""
@@ -124,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("list", help="labs with their fields, defaults and limits")
     run = sub.add_parser("run", help="run one lab (or one of its parts: NAME.PART)")
     run.add_argument("name", help="lab name, or lab.part (see list)")
-    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a config field")
+    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                     help="set a config field; dataset=csv:PATH[#LABEL] trains on a CSV (label: its last column)")
     run.add_argument("--json", metavar="FILE", help="write the config and every run's records here")
     run.add_argument("--csv", metavar="FILE", help="write the records here as CSV, one row per report per run")
     args = parser.parse_args(argv)

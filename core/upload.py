@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ MIN_CLASSES, MAX_CLASSES = 2, 100
 MIN_ROWS, MAX_ROWS = data.MIN_SIZE, data.MAX_SIZE  # rows kept, after any are dropped
 MISSING = ("drop", "refuse")  # rows with a missing or non-finite value: dropped, or the file refused
 DELIMITERS = (",", ";", "\t")  # the first of these in the header line separates the columns
+CLI_PREFIX = "csv:"  # python -m core run NAME --set dataset=csv:PATH[#LABEL]
 SHOWN = 8  # column names a message lists before "and N more"
 _CONTROL = bytes(c for c in range(32) if c not in (9, 10, 13))  # no text file holds these (but tab, LF, CR)
 
@@ -166,3 +168,19 @@ def register(raw: bytes, *, label: str, missing: str = "drop", filename: str = "
     key = name(raw, label, missing)
     data.HELD.put(key, tbl)
     return key, tbl
+
+
+def resolve(values: dict[str, str]) -> dict[str, str]:
+    """Settings as text, with `dataset=csv:PATH[#LABEL]` read, checked and held as its upload name:
+    the command line's way to train on a CSV (the label is the last column unless named; rows
+    with a missing value are dropped)."""
+    text = values.get("dataset", "")
+    if not text.startswith(CLI_PREFIX):
+        return values
+    path, _, label = text[len(CLI_PREFIX):].partition("#")
+    try:
+        raw = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise UploadError(f"cannot read {path}: {exc.strerror}") from None
+    key, _ = register(raw, label=label or str(read(raw).columns[-1]), filename=path)
+    return {**values, "dataset": key}

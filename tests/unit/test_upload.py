@@ -128,3 +128,13 @@ def test_a_good_file_trains_in_a_lab(lab_name, settings):
     records = [r for r in lab.run(C.from_strings(lab.config, {**settings, "dataset": name})) if isinstance(r, dict)]
     finals = [r for r in records if r.get("status") in ("done", "early_stopped")]
     assert finals and all(r["epoch"] == 2 and 0 <= r["val_acc"] <= 1 for r in finals)
+
+
+def test_the_command_line_reads_a_csv_path_as_the_dataset(tmp_path):
+    path = tmp_path / "flowers.csv"
+    path.write_bytes(csv_bytes())
+    values = upload.resolve({"dataset": f"csv:{path}", "depth": "2"})
+    assert values["dataset"] == upload.name(csv_bytes(), "species", "drop") and values["depth"] == "2"
+    assert upload.resolve({"dataset": f"csv:{path}#width"})["dataset"] == upload.name(csv_bytes(), "width", "drop")
+    with pytest.raises(upload.UploadError, match="cannot read"):
+        upload.resolve({"dataset": f"csv:{tmp_path / 'nope.csv'}"})
