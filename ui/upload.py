@@ -51,10 +51,11 @@ def dataset_select(form: "Form") -> None:
         return
     held = {n: m for n, m in mine().items() if data.HELD.get(n) is not None}
     chosen = form.value("dataset")
-    if data.is_upload(chosen) and chosen not in held:  # dropped for newer uploads (or never this session's)
-        gone = mine().get(chosen, {}).get("file", "The uploaded file")
-        st.warning(f"{gone} is no longer held by the server: upload it again. Digits is chosen meanwhile.")
-        form.set(dataset="digits")
+    if data.is_upload(chosen) and chosen not in held:  # dropped for newer uploads, or another visit's
+        st.warning(f"{mine()[chosen]['file']} is no longer held by the server: upload it again." if chosen in mine()
+                   else "The dataset was a CSV uploaded in another visit: upload the file to train on it.")
+        st.session_state[ASKED] = chosen
+        form.set(dataset="digits")  # until then: the page is never left on a set it cannot load
     form.widget("dataset", options=[*data.names(), *held],
                 fmt=lambda n: f"{held[n]['file']} (uploaded)" if n in held else data.display_label(n))
     panel(form)
@@ -66,7 +67,8 @@ def panel(form: "Form") -> None:
     asked = st.session_state.get(ASKED)
     with st.expander("Your own data (CSV)", expanded=bool(asked) or data.is_upload(form.value("dataset"))):
         if asked:
-            st.info("The link trains on an uploaded CSV: upload that file here to train on it.")
+            st.info("Upload the CSV here to train on it: the same file, label column and missing-value choice "
+                    "make the same dataset.")
         st.caption(f"One row per example: pick the column holding the class; the other numeric columns are the "
                    f"features. Up to {csv_upload.MAX_BYTES / 1e6:g} MB and {csv_upload.MAX_COLUMNS} columns, "
                    f"{csv_upload.MIN_CLASSES} to {csv_upload.MAX_CLASSES} classes. Only this visit can use it.")

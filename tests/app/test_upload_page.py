@@ -1,7 +1,7 @@
 """Bring your own data, driven by AppTest: a link naming another visit's upload restores the rest
 and asks for the file; an uploaded CSV becomes this session's dataset and trains; a refused file
-then changes nothing but its message."""
-from core import upload
+then changes nothing but its message; an upload the server dropped is said, not failed on."""
+from core import data, upload
 from tests.app.helpers import open_page
 from tests.unit.test_upload import csv_bytes
 
@@ -23,7 +23,8 @@ def test_upload_a_csv_pick_the_label_and_train_on_it():
     assert name.startswith("upload:") and name != foreign
     assert at.selectbox(key="shared.dataset").value == name
     assert "flowers.csv (uploaded)" in at.selectbox(key="shared.dataset").options
-    assert any("100 rows, 2 numeric features, 3 classes" in s.value and "'note'" in s.value for s in at.success)
+    assert any(s.value.startswith("Chosen: flowers.csv, 100 rows, 2 numeric features, 3 classes") for s in at.success)
+    assert any("non-numeric column: 'note'" in c.value for c in at.caption)
 
     at.button(key="vanishing_job_run").click().run()
     job = at.session_state["vanishing_job"]
@@ -36,3 +37,8 @@ def test_upload_a_csv_pick_the_label_and_train_on_it():
     assert any("not a CSV file" in e.value for e in at.error)
     assert at.session_state["shared.dataset"] == name and at.session_state["vanishing_job"] is job
     assert at.session_state["vanishing.depth"] == 2 and not at.exception
+
+    data.HELD.clear()  # the server dropped it for newer uploads: said, and digits meanwhile
+    at.run()
+    assert any("flowers.csv is no longer held" in w.value for w in at.warning)
+    assert at.session_state["shared.dataset"] == "digits" and not at.exception
