@@ -1,7 +1,7 @@
 """Headless runner.
 
     python -m core list
-    python -m core run NAME[.PART] --set field=value ... [--json FILE] [--csv FILE]
+    python -m core run NAME[.PART] --set field=value ... [--json FILE] [--csv FILE] [--script FILE]
 
 NAME is a lab (`list` shows them); PART one of its other runs, e.g. `schedules.finder` for the
 range test. `--set` takes a config field and its value written as in a link. A bad name or value
@@ -84,9 +84,23 @@ def _line(rec: dict, name: str) -> str:
     return line
 
 
-def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None) -> int:
+def _script(name: str, config: Any, path: str) -> None:
+    write = labs.script_of(config)
+    if write is None:
+        raise ValueError(f"no standalone script is offered for {name}: {labs.no_script_reason(config)}")
+    with open(path, "w") as f:
+        f.write(write(config))
+    print(f"wrote {path}")
+
+
+def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None,
+         script_path: str | None = None) -> int:
     cls, run = resolve(name)
     config = C.from_strings(cls, upload.resolve(_parse_sets(sets)))  # dataset=csv:PATH[#LABEL] is read here
+    if script_path:
+        _script(name, config, script_path)
+        if not (json_path or csv_path):  # the script alone needs no training
+            return 0
     runs: dict[str, dict[str, Any]] = {}
     records: list[dict] = []
     last_line = ""
@@ -128,11 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="set a config field; dataset=csv:PATH[#LABEL] trains on a CSV (label: its last column)")
     run.add_argument("--json", metavar="FILE", help="write the config and every run's records here")
     run.add_argument("--csv", metavar="FILE", help="write the records here as CSV, one row per report per run")
+    run.add_argument("--script", metavar="FILE", help="write a standalone PyTorch script of the runs here "
+                     "(without training, unless --json or --csv asks for records too)")
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list()
     try:
-        return _run(args.name, args.set, args.json, args.csv)
+        return _run(args.name, args.set, args.json, args.csv, args.script)
     except ValueError as exc:  # bad name or value: the message names what is valid
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -52,8 +52,13 @@ def configure_threads(cores: int | None = None) -> int:
     but when a training job, a page's own measurement and other processes share two cores,
     two-thread teams oversubscribe them and each step can slow several-fold.
     """
-    env = os.environ.get(THREADS_ENV)
-    n = int(env) if env else max(1, (cores or os.cpu_count() or 1) // 2)
+    n = default_threads(cores)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def default_threads(cores: int | None = None) -> int:
+    """$DYNAMICS_TORCH_THREADS, else one thread per two cores (see configure_threads)."""
+    env = os.environ.get(THREADS_ENV)
+    return int(env) if env else max(1, (cores or os.cpu_count() or 1) // 2)

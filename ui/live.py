@@ -15,7 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import config as C
 from core import export as export_
-from core import frames, jobs
+from core import frames, jobs, labs
 from core.config import key as config_key
 from ui import charts, runs as runs_
 
@@ -149,9 +149,8 @@ class LivePanel:
                 if drawn:
                     with right:
                         charts.export_menu(export[0], drawn, key=f"{self.key}_charts")
-                if no_script:
-                    with rest:
-                        charts.no_script_note(no_script)
+                with rest:
+                    self._code_button(current, export[0], no_script)
             if live and current is not None and current.is_terminal and runs[0] > 1:
                 # stop refreshing and draw the final state once; never from the inline first run,
                 # whose rerun would cut short the page's own run (the next tick comes soon)
@@ -165,6 +164,19 @@ class LivePanel:
 
         charts.csv_button(f"{name}.csv", data, key=f"{self.key}_csv",
                           help="every report of every run as a row, as the table behind the charts has it")
+
+    def _code_button(self, job: jobs.Job, name: str, no_script: str | None) -> None:
+        """"Get the code": the runs as a standalone PyTorch script (core.script), made when
+        pressed; where none is offered, a line saying why (`no_script`: what the view is)."""
+        write = None if no_script or job.config is None else labs.script_of(job.config)
+        if write is None:
+            charts.no_script_note(no_script, reason=labs.no_script_reason(job.config))
+            return
+        config = job.config
+        st.download_button("Get the code", data=lambda: write(config), file_name=f"{name}.py", mime="text/x-python",
+                           on_click="ignore", key=f"{self.key}_code",
+                           help="these runs as a plain PyTorch script: the same data, weights, batches and "
+                                "per-epoch figures, every setting spelled out")
 
 
 def reopen(panel: str, job: jobs.Job) -> None:

@@ -28,6 +28,8 @@ class Part:
     config: type
     run: Run
     lane: str = "train"  # jobs lane: "train", or "quick" for analyses that take seconds
+    script: Callable[[Any], str] | None = None  # config -> standalone PyTorch script; None: not offered
+    no_script: str = "it is not a training run"  # why, when no script is offered
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Lab:
     table: Callable[[list[dict]], pd.DataFrame]  # records -> one row per report per run, CSV-ready
     headline: Callable[[list[dict]], str]  # records -> the run's key result in one line
     script: Callable[[Any], str] | None = None  # config -> standalone PyTorch script; None: not offered
+    no_script: str = "it is not a training run"  # why, when no script is offered
     parts: dict[str, Part] = field(default_factory=dict)  # other runnable things, by name
     view: type | None = None  # settings of what is drawn (no run): in links, never in job keys
     lane: str = "train"  # jobs lane of the main run

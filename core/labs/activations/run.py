@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from core import activations
+from core import script as script_
 from core.labs.activations.config import Config
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
@@ -43,6 +44,14 @@ def _with_dead(records: Iterator[dict], model: nn.Module, probe: torch.Tensor, a
         yield rec
 
 
+def plans(config: Config) -> list[script_.Plan]:
+    """One net per activation (He init for all), as run() trains them and the script writes them."""
+    tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer,
+                      lr=config.lr, track_activations=True, seed=config.seed)
+    return [script_.Plan(activations.get(name).label, MLPSpec(config.depth, config.width, name, init="he_normal"),
+                         tspec, config.seed) for name in config.activations]
+
+
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     """Train one net per activation on the same data, initial seed and batch order (He init)."""
     loaded = yield from load(config, stop)
@@ -50,14 +59,14 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
         return
     dev = loaded.device
     probe = loaded.features(loaded.valid.x[:PROBE_SIZE])  # the probe train() uses for `dead`
-    for i, name in enumerate(config.activations):
-        model = build_mlp(loaded.input_dim, loaded.n_classes,
-                          MLPSpec(config.depth, config.width, name, init="he_normal"),
-                          seed=config.seed, device=dev)
-        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer,
-                          lr=config.lr, track_activations=True, seed=config.seed)
-        records = _with_dead(train(model, loaded, tspec, stop=stop), model, probe, name)
-        yield from tag_runs(records, run=activations.get(name).label, index=i, n_runs=len(config.activations),
+    for i, (name, plan) in enumerate(zip(config.activations, plans(config))):
+        model = build_mlp(loaded.input_dim, loaded.n_classes, plan.mlp, seed=plan.init_seed, device=dev)
+        records = _with_dead(train(model, loaded, plan.train, stop=stop), model, probe, name)
+        yield from tag_runs(records, run=plan.label, index=i, n_runs=len(config.activations),
                             activation=name, depth=config.depth, chance=1 / loaded.n_classes)
         if stop():
             return
+
+
+def script(config: Config) -> str:
+    return script_.for_lab("Activation functions", "activations", config, plans(config))

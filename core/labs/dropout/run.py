@@ -7,6 +7,7 @@ from typing import Iterator
 
 
 from core import data
+from core import script as script_
 from core.jobs import Artifact
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
@@ -20,6 +21,21 @@ def train_subset(loaded: data.Data, size: int) -> data.Data:
     return dataclasses.replace(loaded, train=data.Split(loaded.train.x[:size], loaded.train.y[:size]))
 
 
+def plans(config: Config) -> list[script_.Plan]:
+    """One network per rate from the same weights on the same batches, as run() trains them and
+    the script writes them."""
+    tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
+                      layer_stats=False, eval_train=True, seed=config.seed)
+    return [script_.Plan(label, config.spec(rate), tspec, config.seed)
+            for rate, label in zip(config.rates, config.labels())]
+
+
+def script(config: Config) -> str:
+    """The training runs as a script (the MC-dropout view is the page's)."""
+    data_plan = script_.DataPlan(config.dataset, config.seed, train_size=config.train_size, device=config.device)
+    return script_.for_lab("Dropout", "dropout", config, plans(config), data_plan=data_plan)
+
+
 def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
     """Train one network per rate from the same weights on the same batches; after each that
     finished, its weights as the artifact weights/<run> and a record of kind "model" saying so."""
@@ -28,13 +44,12 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
         return
     dev = loaded.device
     small = train_subset(loaded, config.train_size)
-    tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
-                      layer_stats=False, eval_train=True, seed=config.seed)
     n = len(config.rates)
-    for i, (rate, label) in enumerate(zip(config.rates, config.labels())):
-        model = build_mlp(small.input_dim, small.n_classes, config.spec(rate), seed=config.seed, device=dev)
+    for i, (rate, plan) in enumerate(zip(config.rates, plans(config))):
+        label = plan.label
+        model = build_mlp(small.input_dim, small.n_classes, plan.mlp, seed=plan.init_seed, device=dev)
         last: dict = {}
-        for last in tag_runs(train(model, small, tspec, stop=stop), run=label, index=i, n_runs=n,
+        for last in tag_runs(train(model, small, plan.train, stop=stop), run=label, index=i, n_runs=n,
                              rate=rate, train_size=len(small.train)):
             yield last
         if stop():

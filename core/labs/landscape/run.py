@@ -7,6 +7,7 @@ from typing import Iterator
 
 import torch
 
+from core import script as script_
 from core.jobs import Artifact
 from core.landscape import flatten
 from core.labs.base import Stop, never
@@ -32,6 +33,18 @@ def keep(checkpoints: list[tuple[float, torch.Tensor]]) -> list[tuple[float, tor
     return checkpoints[:-1:2] + [checkpoints[-1]]
 
 
+def trained(config: Config) -> script_.Plan:
+    """The network and its training, as run() trains it and the script writes it."""
+    return script_.Plan(RUN, config.spec(), TrainSpec(epochs=config.epochs, batch_size=config.batch_size,
+                                                      optimizer=config.optimizer, lr=config.lr, layer_stats=False,
+                                                      seed=config.seed), config.seed)
+
+
+def script(config: Config) -> str:
+    """The training as a script (the landscape's views are the page's)."""
+    return script_.for_lab("Loss landscape", "landscape", config, [trained(config)])
+
+
 def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
     """Train the network, saving its weights at the start and at every epoch's end (not at the
     reports within an epoch, which come by the clock: the checkpoints, and so every view, must be
@@ -40,9 +53,9 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict | Artifact]:
     loaded = yield from load(config, stop)
     if loaded is None:
         return
-    model = build_mlp(loaded.input_dim, loaded.n_classes, config.spec(), seed=config.seed, device=loaded.device)
-    tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
-                      layer_stats=False, seed=config.seed)
+    plan = trained(config)
+    model = build_mlp(loaded.input_dim, loaded.n_classes, plan.mlp, seed=plan.init_seed, device=loaded.device)
+    tspec = plan.train
     checkpoints = [(0.0, flat(model))]
     last: dict = {}
     for last in tag_runs(train(model, loaded, tspec, stop=stop), run=RUN, index=0, n_runs=1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from core import optim
+from core import script as script_
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.optimizer_race.config import Config
@@ -24,6 +25,21 @@ def path(config: Config) -> str:
     return "vectorized"
 
 
+def plans(config: Config) -> list[script_.Plan]:
+    """Every optimizer × seed trained alone: what the sequential path trains, and what the
+    vectorized one trains stacked."""
+    return [script_.Plan(f"{entrant.name} (seed {seed})", config.spec(),
+                         TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
+                                   lr=entrant.lr, layer_stats=False, seed=0,  # seed 0: one batch order for all
+                                   optimizer_settings=entrant.hyper), seed)
+            for entrant in config.entrants() for seed in range(config.seed, config.seed + config.seeds)]
+
+
+def script(config: Config) -> str:
+    note = script_.STACKED_NOTE if path(config) == "vectorized" else ""
+    return script_.for_lab("Optimizer race", "optimizer_race", config, plans(config), note=note)
+
+
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:
     loaded = yield from load(config, stop)
     if loaded is None:
@@ -37,12 +53,9 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
             yield {**rec, "path": how}
         return
     members = [(e, s) for e in config.entrants() for s in seeds]
-    for i, (entrant, seed) in enumerate(members):
-        model = build_mlp(loaded.input_dim, loaded.n_classes, config.spec(), seed=seed, device=dev)
-        tspec = TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
-                          lr=entrant.lr, layer_stats=False, seed=0,  # seed 0: one batch order for all
-                          optimizer_settings=entrant.hyper)
-        yield from tag_runs(train(model, loaded, tspec, stop=stop), run=f"{entrant.name} (seed {seed})", index=i,
+    for i, ((entrant, seed), plan) in enumerate(zip(members, plans(config))):
+        model = build_mlp(loaded.input_dim, loaded.n_classes, plan.mlp, seed=plan.init_seed, device=dev)
+        yield from tag_runs(train(model, loaded, plan.train, stop=stop), run=plan.label, index=i,
                             n_runs=len(members), entrant=entrant.name, optimizer=entrant.optimizer,
                             seed=seed, path=how)
         if stop():

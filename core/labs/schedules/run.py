@@ -3,12 +3,27 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from core import script as script_
 from core.labs.base import Stop, never
 from core.labs.common import load
 from core.labs.schedules import finder
 from core.labs.schedules.config import Config, FinderConfig
 from core.models import build_mlp
 from core.race import train_race
+from core.train import TrainSpec
+
+
+def plans(config: Config) -> list[script_.Plan]:
+    """Every schedule × seed trained alone, as the race engine trains them stacked."""
+    return [script_.Plan(f"{entrant.name} (seed {seed})", config.spec(),
+                         TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
+                                   lr=entrant.lr, layer_stats=False, seed=0, schedule=entrant.schedule,
+                                   schedule_settings=entrant.schedule_settings), seed)
+            for entrant in config.entrants() for seed in range(config.seed, config.seed + config.seeds)]
+
+
+def script(config: Config) -> str:
+    return script_.for_lab("Learning-rate schedules", "schedules", config, plans(config), note=script_.STACKED_NOTE)
 
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:

@@ -15,6 +15,7 @@ from core.labs.variance.config import Config, TrainIt
 from core.labs.vanishing.config import MAX_RUNS
 from core.labs.vanishing.config import Config as Training
 from core.labs.vanishing.run import run as train_runs
+from core.labs.vanishing.run import script as training_script
 from core.models import MLPSpec, build_mlp
 from core.train import SATURATION_EPS
 
@@ -163,3 +164,8 @@ def training(config: TrainIt) -> Training:
 def run_training(config: TrainIt, stop: Stop = never) -> Iterator[dict]:
     yield from train_runs(training(config), stop)
 
+
+
+def script_training(config: TrainIt) -> str:
+    """The training part as a script: the Vanishing-gradients lab's runs of its pairs."""
+    return training_script(training(config))
