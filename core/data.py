@@ -132,6 +132,7 @@ class Table:
     y: np.ndarray  # (N,) int64 index into class_names
     class_names: tuple[str, ...]
     features: tuple[str, ...]  # the columns of x
+    column: str = ""  # the label column (for the standalone script, which reads the file again)
 
     @property
     def nbytes(self) -> int:

@@ -355,7 +355,9 @@ TORCHVISION = {"fashion-mnist": ("FashionMNIST", 1, 28), "mnist": ("MNIST", 1, 2
 
 def data_code(plan: DataPlan) -> tuple[str, list[str]]:
     """(the load_data function and what it needs, the packages it needs)."""
-    spec = data.DATASETS.get(plan.dataset)
+    spec = data.spec(plan.dataset)  # an uploaded set: while the server holds it
+    if spec.kind == "upload":
+        return upload_code(plan, data.HELD.get(plan.dataset)), ["numpy", "pandas"]
     size = spec.default_size if plan.size is None else plan.size
     classes = 3 if plan.dataset == "blobs" else 2 if spec.kind == "synthetic" else 10
     head = f"DATASET, DATA_SEED, SIZE, N_CLASSES = {plan.dataset!r}, {plan.seed}, {size}, {classes}\n"
@@ -411,6 +413,43 @@ def load_data():
     train, valid = keep[n_valid:], keep[:n_valid]
     return (x[train], y[train]), (x[valid], y[valid]), 1 / 255, "channel", {channels}
 ''', ["numpy", "torchvision"]
+
+
+def upload_code(plan: DataPlan, table: data.Table) -> str:
+    """load_data for a CSV the person uploaded: the file read again as core/upload.py read it."""
+    size = len(table.x) if plan.size is None else plan.size
+    return f'''CSV_FILE = {table.label!r}  # your file, in the folder of this script
+LABEL, FEATURES = {table.column!r}, {table.features!r}
+DATASET, DATA_SEED, SIZE, N_CLASSES = {plan.dataset!r}, {plan.seed}, {size}, {len(table.class_names)}
+
+
+def load_data():
+    """Your CSV: the numeric columns FEATURES as inputs, LABEL's values as classes (in sorted
+    order), rows with a missing or non-finite value dropped; SIZE rows split 60/20/20 by DATA_SEED."""
+    import os
+
+    import pandas as pd
+
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), CSV_FILE), "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    sep = next((d for d in (",", ";", "\\t") if d in text.split("\\n", 1)[0]), ",")
+    frame = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, low_memory=False)
+    frame.columns = [str(c) for c in frame.columns]
+    x = frame[list(FEATURES)].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(x) | (np.abs(x) > np.finfo(np.float32).max)
+    rows = ~(bad.any(1) | frame[LABEL].isna().to_numpy())
+    codes, classes = pd.factorize(frame[LABEL][rows], sort=True)
+    x, y = x[rows].astype(np.float32), codes.astype(np.int64)
+    rng = np.random.default_rng(DATA_SEED)
+    keep = rng.permutation(len(x))[:min(SIZE, len(x))]
+    x, y = x[keep], y[keep]
+    train, valid, test = split_indices(len(x), rng)
+    return (x[train], y[train]), (x[valid], y[valid]), 1.0, "feature", 1
+'''
 
 
 DATA_TAIL = '''def standardizer(x_train, scale, per, channels):
@@ -758,7 +797,7 @@ Needs {", ".join(self.packages(data_packages))}. Run:
 '''
 
     def imports(self) -> str:
-        lines = ["import argparse", "import copy", "import math", "", "import numpy as np", "import torch",
+        lines = ["import argparse", "import copy", "import io", "import math", "", "import numpy as np", "import torch",
                  "import torch.nn.functional as F", "from torch import nn"]
         if any(n in self.needs for n in ("schedule", "warmup_plateau")):
             lines.append("from torch.optim import lr_scheduler")

@@ -120,7 +120,7 @@ def table(frame: pd.DataFrame, label: str, missing: str = "drop", filename: str 
     classes, y = _classes(y_column, label)
     summary = f"{len(x):,} rows, {len(numeric)} numeric features, {len(classes)} classes in {label!r}"
     return data.Table(display_name(filename), summary, tuple(notes), x.astype(np.float32), y, classes,
-                      tuple(numeric))
+                      tuple(numeric), label)
 
 
 def _classes(column: pd.Series, label: str) -> tuple[tuple[str, ...], np.ndarray]:

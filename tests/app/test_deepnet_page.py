@@ -23,7 +23,7 @@ def test_runs_of_two_jobs_share_the_table_and_ticks_choose_the_overlay():
     assert list(table["run"]) == ["plain: Swish + He", "ReLU + He normal, L2 decay 0.01"]
     assert set(table["status"]) == {"done"} and table["show"].all()
     # the records as CSV, and, the job having ended, each chart as PNG and SVG
-    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV", *["PNG", "SVG"] * 3]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV", *["PNG", "SVG"] * 3, "Get the code"]
     charts = charts_by_title(at)
     weights = charts["Weights per layer at the latest report"]["layers"]
     assert set(weights["run"]) == set(table["run"]) and weights["layer"].max() == 4

@@ -12,6 +12,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -137,26 +138,42 @@ def lab_configs() -> list[tuple[str, object, float]]:
     return out
 
 
+def uploaded(tmp_path: Path) -> tuple[str, object, float]:
+    """The deep-net lab on a CSV uploaded to the server (its script reads the file beside it)."""
+    from core import upload
+    from core.labs.deepnet.config import Config
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 3))
+    rows = ["a,b,kind,c"] + [f"{a:.4f},{b:.4f},{'yes' if a + b > 0 else 'no'},{c:.4f}" for a, b, c in x]
+    raw = ("\n".join(rows[:50] + ["0.1,,no,0.2"] + rows[50:]) + "\n").encode()  # a row with a gap is dropped
+    (tmp_path / "mine.csv").write_bytes(raw)
+    name, _ = upload.register(raw, label="kind", filename="mine.csv")
+    return "deepnet on an upload", Config(dataset=name, runs=("plain",), depth=2, width=8, epochs=EPOCHS), ALONE
+
+
 def test_every_lab_script_reproduces_its_run(tmp_path):
-    configs = lab_configs()
+    configs = lab_configs() + [uploaded(tmp_path)]
     assert {n for n, _, _ in configs} >= {"vanishing", "activations", "deepnet", "optimizer_race", "schedules",
                                             "dropout", "landscape", "variance.train"}
     paths, app = [], {}
     for name, config, _ in configs:
-        path = tmp_path / f"{name}.py"
+        path = tmp_path / f"{name.replace(' ', '_')}.py"
         path.write_text(labs.script_of(config)(config))
         paths.append(path)
-        _, run = _resolve(name)
-        app[str(path)] = app_losses(list(run(config)))
+        app[str(path)] = app_losses(list(run_of(config)(config)))
     printed = run_scripts(paths)
     for (name, _, rel), path in zip(configs, paths):
         assert_agree(app[str(path)], printed[str(path)], rel, name)
 
 
-def _resolve(name: str):
-    from core.__main__ import resolve
-
-    return resolve(name)
+def run_of(config: object):
+    """The run of the lab or part whose config `config` is."""
+    for lab in labs.all_labs():
+        for cls, run in [(lab.config, lab.run), *((p.config, p.run) for p in lab.parts.values())]:
+            if type(config) is cls:
+                return run
+    raise AssertionError(type(config))
 
 
 def test_the_script_is_plain_and_spells_out_its_settings():
