@@ -44,7 +44,7 @@ def listing(entries: list[history.Entry]) -> None:
                  "still holds it; afterwards, and for runs loaded from a file, the run must be run again for them."),
         "records": st.column_config.NumberColumn(format="%.0f kB", help="the records' size, as in the history file")})
     held = runs.nbytes()
-    st.caption(f"{len(entries)} runs, {held / 1024:.0f} kB of records of the {history.MAX_BYTES / 2**20:g} MB a "
+    st.caption(f"{len(entries)} run{'s' * (len(entries) != 1)}, {held / 1024:.0f} kB of records of the {history.MAX_BYTES / 2**20:g} MB a "
                f"session keeps, at most {history.MAX_RUNS} runs per lab: past either, the oldest runs are dropped.")
     for notice in runs.dropped:
         st.caption(f"⚠️ {notice}")

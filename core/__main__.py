@@ -16,6 +16,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from core import config as C
+from core import device
 from core import export, frames, labs, upload
 
 
@@ -95,6 +96,7 @@ def _script(name: str, config: Any, path: str) -> None:
 
 def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None,
          script_path: str | None = None) -> int:
+    device.configure_threads()  # the app's own thread count: the same config gives the app's numbers
     cls, run = resolve(name)
     config = C.from_strings(cls, upload.resolve(_parse_sets(sets)))  # dataset=csv:PATH[#LABEL] is read here
     if script_path:

@@ -14,6 +14,7 @@ small function below, and only the pieces the runs use are written.
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,10 @@ class Plan:
     mlp: MLPSpec
     train: TrainSpec
     init_seed: int  # the weights' seed (the batch order and dropout masks come from train.seed)
+    classes: tuple[int, ...] = ()  # train on these classes only, relabelled 0.. in this order (a task)
+    sample: tuple[int, int] | None = None  # (n, seed): only n train examples, drawn by seed
+    reuse: tuple[str, int] | None = None  # (run label, k): the first k hidden layers copied from that run, trained
+    test: bool = False  # measure the test split at the end
 
 
 @dataclass(frozen=True)
@@ -376,7 +381,7 @@ def load_data():
     {body}
     x, y = x.astype(np.float32), np.asarray(y, dtype=np.int64)
     train, valid, test = split_indices(len(x), rng)
-    return (x[train], y[train]), (x[valid], y[valid]), 1.0, "feature", 1
+    return (x[train], y[train]), (x[valid], y[valid]), (x[test], y[test]), 1.0, "feature", 1
 '''
         return code, ["numpy"] + (["scikit-learn"] if sk else [])
     if plan.dataset == "digits":
@@ -392,7 +397,7 @@ def load_data():
     keep = rng.permutation(len(x))[:min(SIZE, len(x))]
     x, y = x[keep], y[keep]
     train, valid, test = split_indices(len(x), rng)
-    return (x[train], y[train]), (x[valid], y[valid]), 1 / 16, "feature", 1
+    return (x[train], y[train]), (x[valid], y[valid]), (x[test], y[test]), 1 / 16, "feature", 1
 ''', ["numpy", "scikit-learn"]
     cls, channels, side = TORCHVISION[plan.dataset]
     transpose = "\n    x = x.transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)" if channels == 3 else ""
@@ -401,17 +406,20 @@ def load_data():
 
 def load_data():
     """{spec.label} from torchvision: SIZE examples of its train split, one in 12 held out for
-    validation (chosen by DATA_SEED); pixels standardized per channel."""
+    validation (chosen by DATA_SEED), and its test split; pixels standardized per channel."""
     from torchvision.datasets import {cls}
 
-    ds = {cls}(ROOT, train=True, download=True)
-    x = np.asarray(ds.data, dtype=np.uint8){transpose}
-    x, y = x.reshape(len(x), -1), np.asarray(ds.targets, dtype=np.int64)
+    def arrays(train):
+        ds = {cls}(ROOT, train=train, download=True)
+        x = np.asarray(ds.data, dtype=np.uint8){transpose.replace(chr(10) + "    ", chr(10) + "        ")}
+        return x.reshape(len(x), -1), np.asarray(ds.targets, dtype=np.int64)
+
+    (x, y), test = arrays(True), arrays(False)
     rng = np.random.default_rng(DATA_SEED)
     keep = rng.permutation(len(x))[:min(SIZE, len(x))]
     n_valid = max(1, len(keep) // 12)
     train, valid = keep[n_valid:], keep[:n_valid]
-    return (x[train], y[train]), (x[valid], y[valid]), 1 / 255, "channel", {channels}
+    return (x[train], y[train]), (x[valid], y[valid]), test, 1 / 255, "channel", {channels}
 ''', ["numpy", "torchvision"]
 
 
@@ -448,10 +456,32 @@ def load_data():
     keep = rng.permutation(len(x))[:min(SIZE, len(x))]
     x, y = x[keep], y[keep]
     train, valid, test = split_indices(len(x), rng)
-    return (x[train], y[train]), (x[valid], y[valid]), 1.0, "feature", 1
+    return (x[train], y[train]), (x[valid], y[valid]), (x[test], y[test]), 1.0, "feature", 1
 '''
 
 
+TASK = '''
+    def task(self, classes=None, sample=None):
+        """A task cut from the set: only `classes`, relabelled 0.. in their order; with `sample`
+        (n, seed), n of its train examples drawn by seed. The standardization stays the set's."""
+        task = copy.copy(self)
+        if classes:
+            task.n_classes = len(classes)
+            for split in ("train", "valid", "test"):
+                x, y = getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
+                relabelled = torch.zeros_like(y)
+                for i, c in enumerate(classes):
+                    relabelled[y == c] = i
+                mask = torch.isin(y, torch.tensor(classes, device=y.device))
+                setattr(task, f"{split}_x", x[mask])
+                setattr(task, f"{split}_y", relabelled[mask])
+        if sample:
+            n, seed = sample
+            pick = torch.randperm(len(task.train_x), generator=torch.Generator().manual_seed(seed))[:n]
+            pick = pick.to(task.train_x.device)
+            task.train_x, task.train_y = task.train_x[pick], task.train_y[pick]
+        return task
+'''
 DATA_TAIL = '''def standardizer(x_train, scale, per, channels):
     """Mean and std of the scaled train inputs, per feature or per channel; zero std -> 1."""
     xs = x_train.astype(np.float64) * scale
@@ -470,16 +500,17 @@ class Data:
     split's statistics."""
 
     def __init__(self, device):
-        (xt, yt), (xv, yv), self.scale, per, channels = load_data()
+        (xt, yt), (xv, yv), (xs, ys), self.scale, per, channels = load_data()
         mean, std = standardizer(xt, self.scale, per, channels){subset}
         tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(device)  # noqa: E731
         self.train_x, self.train_y, self.valid_x, self.valid_y = tensor(xt), tensor(yt), tensor(xv), tensor(yv)
+        self.test_x, self.test_y = tensor(xs), tensor(ys)
         self.mean, self.std = tensor(mean), tensor(std)
         self.n_classes = N_CLASSES
 
     def features(self, x):
         return (x.float() * self.scale - self.mean) / self.std
-'''
+{task}'''
 
 
 # --- the network and the loop ------------------------------------------------------------
@@ -604,14 +635,14 @@ def penalty(weights, l1, l2):
     return total
 
 
-def param_groups(model, weights, run):
-    """One group, or (weight decay on the weights only) the weights decayed and the rest not."""
-    params = list(model.parameters())
+def param_groups(params, weights, run, **extra):
+    """One group, or (weight decay on the weights only) the weights decayed and the rest not;
+    `extra`: more group options (a learning rate)."""
     if not run["decay_weights_only"]:
-        return [{"params": params, "weight_decay": run["weight_decay"]}]
+        return [{"params": params, "weight_decay": run["weight_decay"], **extra}]
     ids = {id(w) for w in weights}
-    groups = [{"params": [p for p in params if id(p) in ids], "weight_decay": run["weight_decay"]},
-              {"params": [p for p in params if id(p) not in ids], "weight_decay": 0.0}]
+    groups = [{"params": [p for p in params if id(p) in ids], "weight_decay": run["weight_decay"], **extra},
+              {"params": [p for p in params if id(p) not in ids], "weight_decay": 0.0, **extra}]
     return [g for g in groups if g["params"]]
 
 
@@ -620,13 +651,23 @@ def report(run, epoch, train_loss, train_acc, val_loss, val_acc, opt):
           f"val_loss {val_loss:.8f}  val_acc {val_acc:.4f}  lr {opt.param_groups[0]['lr']:.6g}", flush=True)
 
 
-def train(run, data, device):
+def train(run, data, device, trained):
+    """Train one run, printing its figures per epoch; returns the trained model."""
+    data = data.task(run.get("classes"), run.get("sample")) if run.get("classes") or run.get("sample") else data
     generator = torch.Generator(device=device).manual_seed(run["seed"])  # dropout masks{probes}
     model = build(run, data, device, generator)
+    if run.get("reuse"):  # the first k hidden layers: copies of another run's, trained
+        source, k = run["reuse"]
+        for i in range(k):
+            model.blocks[i].load_state_dict(trained[source].blocks[i].state_dict())
     model.train()
     weights = [layer.weight for layer in model.linears]
-    params = list(model.parameters())
-    opt = run["optimizer"](param_groups(model, weights, run), generator)
+    # frozen layers are left out of the optimizer (weight decay would move them, momentum carry them on)
+    frozen = [p for name, p in model.named_parameters() if name.startswith(run.get("freeze", ()))]
+    for p in frozen:
+        p.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = run["optimizer"](param_groups(params, weights, run), generator)
     n, size = len(data.train_x), run["batch_size"]
     steps = math.ceil(n / size)
     schedule = run["schedule"](opt, steps)
@@ -644,9 +685,15 @@ def train(run, data, device):
     report(run, 0, *first, val_loss, val_acc, opt)
     if not (math.isfinite(first[0]) and math.isfinite(val_loss)):
         print(f"[{run['label']}] diverged at initialization: the loss overflowed")
-        return
+        return model
     best_loss, best_state, best_epoch, bad = math.inf, None, 0, 0
     for epoch in range(1, run["epochs"] + 1):
+        if frozen and epoch > run["freeze_epochs"]:  # unfrozen: in groups of their own, at unfreeze_lr
+            for p in frozen:
+                p.requires_grad_(True)
+            for group in param_groups(frozen, weights, run, lr=run["unfreeze_lr"]):
+                opt.add_param_group(group)
+            params, frozen = params + frozen, []
         perm = torch.randperm(n, generator=order).to(device)
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
@@ -683,7 +730,7 @@ def train(run, data, device):
         report(run, epoch, train_loss, train_acc, val_loss, val_acc, opt)
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             print(f"[{run['label']}] diverged at epoch {epoch}")
-            return
+            return model
         if schedule is not None:
             schedule.after_epoch(val_loss)
         if run["patience"]:  # early stopping: keep the weights of the best validation loss
@@ -696,8 +743,12 @@ def train(run, data, device):
                 val_loss, val_acc = evaluate(model, data, data.valid_x, data.valid_y)
                 print(f"[{run['label']}] stopped early at epoch {epoch}; restored the weights of epoch "
                       f"{best_epoch}: val_loss {val_loss:.8f}  val_acc {val_acc:.4f}")
-                return
+                return model
     print(f"[{run['label']}] finished {run['epochs']} epochs")
+    if run.get("test"):
+        test_loss, test_acc = evaluate(model, data, data.test_x, data.test_y)
+        print(f"[{run['label']}] test_loss {test_loss:.8f}  test_acc {test_acc:.4f}")
+    return model
 
 
 def pick(name):
@@ -719,10 +770,12 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = pick(args.device)
-    data = Data(device)
+    wanted = set(args.run or [run["label"] for run in RUNS])
+    wanted |= {run["reuse"][0] for run in RUNS if run["label"] in wanted and run.get("reuse")}  # what they build on
+    data, trained = Data(device), {}
     for run in RUNS:
-        if not args.run or run["label"] in args.run:
-            train(run, data, device)
+        if run["label"] in wanted:
+            trained[run["label"]] = train(run, data, device, trained)
 
 
 if __name__ == "__main__":
@@ -735,8 +788,8 @@ if __name__ == "__main__":
 def run_code(plan: Plan) -> tuple[str, set[str], str | None]:
     """One entry of RUNS, the helpers it needs and the pytorch-optimizer class it imports."""
     m, t = plan.mlp, plan.train
-    if t.freeze or not m.bias:
-        raise ValueError("the script does not write frozen layers or bias-free networks")
+    if not m.bias:
+        raise ValueError("the script does not write bias-free networks")
     act = activation_code(m)
     init_call, init_helper = init_code(m)
     opt, decay, extra = optimizer_code(t)
@@ -762,6 +815,13 @@ def run_code(plan: Plan) -> tuple[str, set[str], str | None]:
         f"clip={_lit(float(t.clip_norm))}, l1={_lit(float(t.l1))}, l2={_lit(float(t.l2))}, "
         f"max_norm={_lit(float(t.max_norm))},",
     ]
+    task = [f"classes={plan.classes!r}"] if plan.classes else []
+    task += [f"sample={plan.sample!r}"] if plan.sample else []
+    task += [f"reuse={plan.reuse!r}"] if plan.reuse else []
+    task += [f"test={plan.test}"] if plan.test else []
+    lines += [", ".join(task) + ","] if task else []
+    if t.freeze and t.freeze_epochs:
+        lines.append(f"freeze={t.freeze!r}, freeze_epochs={t.freeze_epochs}, unfreeze_lr={_lit(t.unfreeze_lr or t.lr)},")
     body = "\n".join(_wrap(line, INDENT * 2) for line in lines)
     return f"{INDENT}dict(\n{body}\n{INDENT})", needs, extra
 
@@ -770,6 +830,7 @@ class _Writer:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.runs, self.needs, self.extra = [], set(), []
+        self.tasks = any(p.classes or p.sample for p in script.runs)
         for plan in script.runs:
             code, needs, extra = run_code(plan)
             self.runs.append(code)
@@ -823,7 +884,7 @@ Needs {", ".join(self.packages(data_packages))}. Run:
         data_fn, data_packages = data_code(s.data)
         subset = (f"\n        xt, yt = xt[:{s.data.train_size}], yt[:{s.data.train_size}]  "
                   "# the first train examples only (statistics from all)") if s.data.train_size else ""
-        tail = DATA_TAIL.format(subset=subset)
+        tail = DATA_TAIL.format(subset=subset, task=TASK if self.tasks else "")
         probes = ", Sophia's Hessian probes" if "sophia" in self.needs else ""
         dev = s.data.device if s.data.device in ("cuda", "mps", "cpu") else "auto"
         settings = (f'DEVICE = {dev!r}  # "auto": cuda, then mps, then cpu\n'
@@ -836,6 +897,18 @@ Needs {", ".join(self.packages(data_packages))}. Run:
         # RUNS goes before main(), which reads it when called
         loop_at = text.index("@torch.no_grad()\ndef evaluate")
         return text[:loop_at] + runs + "\n\n" + text[loop_at:]
+
+
+FIGURES = re.compile(r"^\[(.+)\] epoch\s+(\d+) .*val_loss (\S+)")  # a report line a script prints
+
+
+def read_figures(printed: str) -> dict[str, dict[int, float]]:
+    """Run label -> epoch -> validation loss, from what a script printed."""
+    out: dict[str, dict[int, float]] = {}
+    for line in printed.splitlines():
+        if m := FIGURES.match(line):
+            out.setdefault(m[1], {})[int(m[2])] = float(m[3])
+    return out
 
 
 def command(lab: str, config: Any) -> str:

@@ -45,7 +45,7 @@ def test_a_comparison_on_moons_draws_boundaries_and_a_second_run_joins_the_table
     with page.expect_download(timeout=TIMEOUT_MS) as download:  # the runs as a standalone script
         page.get_by_role("button", name="Get the code").click()
     code = Path(download.value.path()).read_text()
-    assert download.value.suggested_filename == "deepnet.py" and "def train(run, data, device):" in code
+    assert download.value.suggested_filename == "deepnet.py" and "def train(run, data, device, trained):" in code
     compile(code, "deepnet.py", "exec")
     assert page.locator('[data-testid="stException"]').count() == 0
 

@@ -22,7 +22,6 @@ from core.labs.runspec import RunSpec
 from core.models import MLPSpec, build_mlp
 from core.train import TrainSpec, train
 
-LINE = re.compile(r"^\[(.+)\] epoch\s+(\d+) .*val_loss (\S+)")
 ALONE, STACKED = 1e-4, 1e-3  # relative tolerances: trained alone, and stacked on the race engine
 SIZE, EPOCHS = 200, 3
 DRIVER = """import runpy, sys
@@ -47,14 +46,8 @@ def run_scripts(paths: list[Path]) -> dict[str, dict[str, dict[int, float]]]:
     out = subprocess.run([sys.executable, "-c", DRIVER % torch.get_num_threads(), *map(str, paths)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    found: dict[str, dict[str, dict[int, float]]] = {}
-    current: dict[str, dict[int, float]] = {}
-    for line in out.stdout.splitlines():
-        if line.startswith("=== "):
-            current = found.setdefault(line[4:], defaultdict(dict))
-        elif m := LINE.match(line):
-            current[m[1]][int(m[2])] = float(m[3])
-    return found
+    parts = re.split(r"^=== (.+)$", out.stdout, flags=re.M)[1:]  # [path, printed, path, printed, ...]
+    return {path: script.read_figures(printed) for path, printed in zip(parts[::2], parts[1::2])}
 
 
 def app_losses(records: list[dict]) -> dict[str, dict[int, float]]:
@@ -155,7 +148,7 @@ def uploaded(tmp_path: Path) -> tuple[str, object, float]:
 def test_every_lab_script_reproduces_its_run(tmp_path):
     configs = lab_configs() + [uploaded(tmp_path)]
     assert {n for n, _, _ in configs} >= {"vanishing", "activations", "deepnet", "optimizer_race", "schedules",
-                                            "dropout", "landscape", "variance.train"}
+                                            "dropout", "landscape", "variance.train", "transfer"}
     paths, app = [], {}
     for name, config, _ in configs:
         path = tmp_path / f"{name.replace(' ', '_')}.py"
@@ -185,3 +178,14 @@ def test_the_script_is_plain_and_spells_out_its_settings():
     assert "torch.optim.NAdam" in text and "epochs=4" in text and "alpha=True" in text
     assert "python -m core run deepnet --set epochs=4 --set runs=plain,alpha" in text
     assert "lr_scheduler" not in text  # only the pieces the runs use are written
+
+
+def test_the_command_line_writes_the_script_without_training_or_says_why_not(tmp_path, capsys):
+    from core.__main__ import main
+
+    out = tmp_path / "v.py"
+    assert main(["run", "vanishing", "--set", "runs=relu-he", "--set", "epochs=2", "--script", str(out)]) == 0
+    compile(out.read_text(), "v.py", "exec")
+    assert "epoch" not in capsys.readouterr().out.replace("epochs", "")  # no training line printed
+    assert main(["run", "variance", "--script", str(tmp_path / "m.py")]) == 2
+    assert "no standalone script is offered for variance: it is not a training run" in capsys.readouterr().err

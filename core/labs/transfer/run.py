@@ -11,10 +11,11 @@ import pandas as pd
 from torch import nn
 
 from core import data
+from core import script as script_
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.transfer import cache, tables
-from core.labs.transfer.config import METHODS, MODEL_A, Config
+from core.labs.transfer.config import CLASSES, METHODS, MODEL_A, Config
 from core.labs.transfer.scratch import Result, stackable, train_stacked
 from core.labs.transfer.tasks import check_classes, sample, task_a, task_b
 from core.models import MLP, build_mlp
@@ -61,6 +62,28 @@ def b_spec(config: Config, seed: int, method: str) -> TrainSpec:
                      layer_stats=False, report_seconds=0.0, seed=seed, **freezing)
 
 
+def a_spec(config: Config) -> TrainSpec:
+    """Model A's training."""
+    return TrainSpec(epochs=config.epochs_a, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
+                     layer_stats=False, seed=config.seed)
+
+
+def plans(config: Config) -> list[script_.Plan]:
+    """Model A on task A, then model B per seed from scratch and on A, as run() trains them
+    (B from scratch stacked where it can) and the script writes them."""
+    a = script_.Plan(MODEL_A, config.spec(), a_spec(config), config.seed,
+                     classes=tuple(c for c in CLASSES if c not in config.classes))
+    return [a, *(script_.Plan(label(method, seed), config.spec(), b_spec(config, seed, method), seed,
+                              classes=tuple(config.classes), sample=(config.n_examples, seed), test=True,
+                              reuse=(MODEL_A, config.reuse) if method == ON_A else None)
+                 for method in (SCRATCH, ON_A) for seed in config.b_seeds())]
+
+
+def script(config: Config) -> str:
+    note = script_.STACKED_NOTE if stackable(config.spec(), config.optimizer) else ""
+    return script_.for_lab("Transfer learning", "transfer", config, plans(config), note=note)
+
+
 def model_a(config: Config, task: data.Data, window: tuple[float, float], stop: Stop) -> Generator[dict, None, MLP | None]:
     """Model A, trained here or taken from the cache (its records replayed, marked cached);
     None when its training did not finish."""
@@ -77,9 +100,7 @@ def model_a(config: Config, task: data.Data, window: tuple[float, float], stop: 
                       if done else {})}
         return model
     records = []
-    tspec = TrainSpec(epochs=config.epochs_a, batch_size=config.batch_size, optimizer=config.optimizer, lr=config.lr,
-                      layer_stats=False, seed=config.seed)
-    for rec in _within(tag_runs(train(model, task, tspec, stop=stop), run=MODEL_A, index=0, n_runs=1, **tags),
+    for rec in _within(tag_runs(train(model, task, a_spec(config), stop=stop), run=MODEL_A, index=0, n_runs=1, **tags),
                        *window):
         records.append(rec)
         yield {**rec, "cached": False}
