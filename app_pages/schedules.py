@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import frames, optim, schedules
+from core import data, frames, optim, schedules
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
@@ -20,6 +20,11 @@ form = open_lab("schedules", "Learning-rate schedules", (
     "loss it produces."
 ))
 LAB = form.lab
+
+
+def dataset_name(name: str) -> str:
+    """The dataset as the caption names it: its registry name, or an uploaded file's name."""
+    return data.spec(name).label if data.is_upload(name) else name
 
 
 def label(name: str) -> str:
@@ -97,7 +102,7 @@ def preview() -> None:
                 chart(charts.schedule_preview(df, names=[label(n) for n in names], log_y=view.log_y,
                                               losses=loss_frame))
             st.caption(f"Each curve is PyTorch's scheduler stepped on a stand-in optimizer exactly as training steps "
-                       f"it: {spe} batches per epoch ({form.value('dataset')} at batch size "
+                       f"it: {spe} batches per epoch ({dataset_name(form.value('dataset'))} at batch size "
                        f"{form.value('batch_size')}). "
                        "Stepped per epoch, a schedule is a staircase; per batch, a smooth curve.")
             exports("schedule-preview", lambda: df, drawn, key="preview_export",
