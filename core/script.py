@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,13 @@ from core.train import TrainSpec
 
 INDENT = "    "
 # for labs that train their runs stacked on the race engine (core/race.py)
-STACKED_NOTE = ("The dashboard trains these runs stacked, all in one vectorized pass; trained one at a time, as here,\n"
-                "each run's validation loss agrees with the dashboard's to about 1e-3 relative (float rounding in\n"
-                "batched matrix products), the tolerance the project's stacked-against-alone test holds.")
+def stacked_note(which: str = "these runs") -> str:
+    """The script's note for runs the app trains stacked on the race engine (core/race.py)."""
+    return textwrap.fill(
+        f"The dashboard trains {which} stacked, all in one vectorized pass; trained one at a time, as here, each "
+        "run's validation loss agrees with the dashboard's to about 1e-3 relative (float rounding in batched matrix "
+        "products), the tolerance the project's stacked-against-alone test holds; a run whose loss jumps from epoch "
+        "to epoch can drift further.", 96, break_on_hyphens=False)
 
 
 @dataclass(frozen=True)
@@ -845,10 +850,11 @@ class _Writer:
     def header(self, data_packages: list[str]) -> str:
         s = self.script
         note = f"\n{s.note}\n" if s.note else ""
+        command = s.command.replace(" --set", " \\\n        --set") if len(s.command) > 90 else s.command
         return f'''"""{s.title}: the dashboard's runs as a plain PyTorch script.
 
 The same data split, initial weights, batch order and dropout masks as the dashboard's
-    {s.command}
+    {command}
 so each epoch's figures are the dashboard's: on the CPU with its thread count, the validation
 loss to float rounding.
 {note}
@@ -858,7 +864,8 @@ Needs {", ".join(self.packages(data_packages))}. Run:
 '''
 
     def imports(self) -> str:
-        lines = ["import argparse", "import copy", "import io", "import math", "", "import numpy as np", "import torch",
+        io = ["import io"] if data.is_upload(self.script.data.dataset) else []  # the uploaded file is read as text
+        lines = ["import argparse", "import copy", *io, "import math", "", "import numpy as np", "import torch",
                  "import torch.nn.functional as F", "from torch import nn"]
         if any(n in self.needs for n in ("schedule", "warmup_plateau")):
             lines.append("from torch.optim import lr_scheduler")

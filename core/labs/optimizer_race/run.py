@@ -36,7 +36,7 @@ def plans(config: Config) -> list[script_.Plan]:
 
 
 def script(config: Config) -> str:
-    note = script_.STACKED_NOTE if path(config) == "vectorized" else ""
+    note = script_.stacked_note() if path(config) == "vectorized" else ""
     return script_.for_lab("Optimizer race", "optimizer_race", config, plans(config), note=note)
 
 

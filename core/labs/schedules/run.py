@@ -23,7 +23,7 @@ def plans(config: Config) -> list[script_.Plan]:
 
 
 def script(config: Config) -> str:
-    return script_.for_lab("Learning-rate schedules", "schedules", config, plans(config), note=script_.STACKED_NOTE)
+    return script_.for_lab("Learning-rate schedules", "schedules", config, plans(config), note=script_.stacked_note())
 
 
 def run(config: Config, stop: Stop = never) -> Iterator[dict]:

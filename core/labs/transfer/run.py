@@ -80,7 +80,7 @@ def plans(config: Config) -> list[script_.Plan]:
 
 
 def script(config: Config) -> str:
-    note = script_.STACKED_NOTE if stackable(config.spec(), config.optimizer) else ""
+    note = script_.stacked_note("B from scratch, every seed,") if stackable(config.spec(), config.optimizer) else ""
     return script_.for_lab("Transfer learning", "transfer", config, plans(config), note=note)
 
 
