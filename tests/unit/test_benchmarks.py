@@ -29,3 +29,12 @@ def test_the_landscape_benchmark_runs_the_slice_and_the_hessian_figures(tmp_path
     assert moons["hvps"] > 0 and moons["max_gap_relative"] < 1e-3
     assert abs(moons["min_ratio_slq"] - moons["min_ratio_exact"]) < 0.05
     assert "exact_seconds" not in figures["hessian"]["digits"]  # 27,710 weights: Lanczos only
+
+
+def test_the_sweep_benchmark_runs_both_sides_to_the_end(capsys):
+    from benchmarks import bench_sweep
+
+    assert bench_sweep.main(["--optimizers", "sgd", "--points", "5", "--seeds", "1", "--size", "100",
+                             "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "5 cells" in out and "one at a time" in out and "vectorized" in out

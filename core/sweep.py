@@ -1,0 +1,166 @@
+"""Learning-rate sweeps: every optimizer across a log-spaced range of learning rates and several
+seeds, so that optimizers are compared each at its best rather than all at one rate.
+
+A cell is one (optimizer, rate, seed). Cells train on the race engine (`core.race.train_race`):
+each (optimizer, rate) is an entrant with its own optimizer, each seed a parameter group of it,
+so a chunk of entrants trains in one vectorized pass from the same starts on the same batches.
+Chunks are as large as `max_models` allows; a chunk's numbers do not depend on what else is in it.
+
+`good_region` gives the headline: each optimizer's best rate (on the mean over seeds) and the
+width, in decades, of the contiguous span of rates around it whose mean accuracy is within a
+point of the best, its ends interpolated in log-rate between grid points.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from core import optim
+from core.data import Data
+from core.models import MLPSpec
+from core.race import Entrant, train_race
+
+MAX_POINTS, MIN_POINTS = 25, 5  # rates per optimizer
+MAX_CELLS = 2_000  # optimizer × rate × seed cells in one sweep
+WITHIN = 0.01  # the good region: mean accuracy within one point of the best
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The cells of a sweep: optimizers × log-spaced rates from `lo` to `hi` × seeds."""
+
+    optimizers: tuple[str, ...]
+    lo: float  # lowest learning rate
+    hi: float  # highest learning rate
+    points: int  # rates, log-spaced, both ends included
+    seeds: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        for name in self.optimizers:
+            if optim.get(name).needs_hessian:
+                raise ValueError(f"{optim.get(name).label} needs a second-order backward, which the stacked sweep "
+                                 "does not take; leave it out")
+        if not self.optimizers or len(set(self.optimizers)) != len(self.optimizers):
+            raise ValueError("name each optimizer once, at least one")
+        if not (0 < self.lo < self.hi <= 100 and math.isfinite(self.hi)):
+            raise ValueError(f"the rates must satisfy 0 < lo < hi <= 100, got {self.lo:g} and {self.hi:g}")
+        if not MIN_POINTS <= self.points <= MAX_POINTS:
+            raise ValueError(f"points must be {MIN_POINTS}..{MAX_POINTS}, got {self.points}")
+        if not self.seeds:
+            raise ValueError("at least one seed")
+        if self.cells > MAX_CELLS:
+            raise ValueError(f"{len(self.optimizers)} optimizers × {self.points} rates × {len(self.seeds)} seeds is "
+                             f"{self.cells:,} cells; a sweep takes at most {MAX_CELLS:,}")
+
+    def rates(self) -> list[float]:
+        return np.logspace(math.log10(self.lo), math.log10(self.hi), self.points).tolist()
+
+    @property
+    def cells(self) -> int:
+        return len(self.optimizers) * self.points * len(self.seeds)
+
+    def entrants(self) -> list[Entrant]:
+        """One entrant per (optimizer, rate), labelled 'Adam @ 0.001'."""
+        return [Entrant(name, lr, label=f"{optim.get(name).label} @ {lr:.3g}")
+                for name in self.optimizers for lr in self.rates()]
+
+
+def models_per_pass(spec: MLPSpec, in_dim: int, out_dim: int, budget_bytes: int = 256 * 2**20) -> int:
+    """How many models one stacked pass may hold within `budget_bytes`: each float32 parameter
+    with its gradient and up to three optimizer buffers (Adan keeps three)."""
+    params = (in_dim + 1) * spec.width + (spec.depth - 1) * (spec.width + 1) * spec.width + (spec.width + 1) * out_dim
+    return max(1, budget_bytes // (params * 4 * 5))
+
+
+def chunks(entrants: list[Entrant], seeds: int, max_models: int) -> list[list[Entrant]]:
+    """Entrants in groups whose models (entrants × seeds) fit in one pass."""
+    per = max(1, max_models // seeds)
+    return [entrants[i:i + per] for i in range(0, len(entrants), per)]
+
+
+def run(data: Data, spec: MLPSpec, grid: Grid, *, epochs: int, batch_size: int = 32, max_models: int | None = None,
+        stop: Callable[[], bool] | None = None) -> Iterator[dict]:
+    """Train every cell, chunk after chunk, yielding one record per cell as it ends: optimizer,
+    lr, seed, status and its final validation loss and accuracy."""
+    max_models = max_models or models_per_pass(spec, data.input_dim, data.n_classes)
+    groups = chunks(grid.entrants(), len(grid.seeds), max_models)
+    done = 0
+    for group in groups:
+        for rec in train_race(data, spec, group, list(grid.seeds), epochs=epochs, batch_size=batch_size,
+                              report_seconds=0, stop=stop):
+            if rec["status"] == "running":
+                continue
+            entrant = next(e for e in group if e.name == rec["entrant"])
+            done += 1
+            yield {"kind": "cell", "optimizer": entrant.optimizer, "lr": entrant.lr, "seed": rec["seed"],
+                   "status": rec["status"], "val_loss": rec.get("val_loss"), "val_acc": rec.get("val_acc"),
+                   "epoch": rec.get("epoch"), "progress": done / grid.cells}
+        if stop is not None and stop():
+            return
+
+
+@dataclass(frozen=True)
+class Region:
+    """An optimizer's best rate and its good region (rates as log10)."""
+
+    best: int  # index of the best rate on the grid
+    best_mean: float  # its mean accuracy over seeds
+    left: float  # log10 of the region's lower end, interpolated
+    right: float  # log10 of its upper end
+    at_edge: bool  # the region reaches the grid's end: its width is a lower bound
+
+    @property
+    def width(self) -> float:
+        """The region's width in decades of learning rate."""
+        return self.right - self.left
+
+
+def good_region(log_rates: list[float], means: list[float | None], within: float = WITHIN) -> Region:
+    """The best mean and the contiguous span of rates around it whose mean is within `within` of
+    it; each end lies where the mean crosses best - within, linearly interpolated in log-rate
+    between the last grid point inside and the first outside. A failed rate (None, NaN) counts
+    as accuracy 0."""
+    m = [0.0 if v is None or not math.isfinite(v) else float(v) for v in means]
+    best = int(np.argmax(m))
+    threshold = m[best] - within
+
+    def end(step: int) -> tuple[float, bool]:
+        i = best
+        while 0 <= i + step < len(m) and m[i + step] >= threshold:
+            i += step
+        if not 0 <= i + step < len(m):
+            return log_rates[i], True
+        x_in, x_out, m_in, m_out = log_rates[i], log_rates[i + step], m[i], m[i + step]
+        return x_in + (x_out - x_in) * (m_in - threshold) / (m_in - m_out), False
+
+    (left, left_edge), (right, right_edge) = end(-1), end(1)
+    return Region(best, m[best], left, right, left_edge or right_edge)
+
+
+def table(cells: list[dict]) -> pd.DataFrame:
+    """Per optimizer and rate: the mean, std, min and max of the final validation accuracy over
+    its seeds (a failed cell, diverged or cancelled, counts as 0), and how many seeds failed."""
+    df = pd.DataFrame(cells, columns=["optimizer", "lr", "seed", "status", "val_acc"])
+    df["acc"] = df["val_acc"].where(df["status"] == "done", 0.0).fillna(0.0).astype(float)
+    df["failed"] = df["status"] != "done"
+    out = df.groupby(["optimizer", "lr"], sort=False).agg(mean=("acc", "mean"), std=("acc", "std"),
+                                                          min=("acc", "min"), max=("acc", "max"),
+                                                          seeds=("seed", "count"), failed=("failed", "sum"))
+    return out.reset_index().fillna({"std": 0.0})
+
+
+def leaderboard(cells: list[dict]) -> pd.DataFrame:
+    """Per optimizer: its best rate on the mean over seeds, that mean, and its good region (the
+    width in decades is the headline: how touchy the optimizer is about its rate)."""
+    rows = []
+    for name, group in table(cells).groupby("optimizer", sort=False):
+        group = group.sort_values("lr")
+        region = good_region([math.log10(v) for v in group["lr"]], group["mean"].tolist())
+        rows.append({"optimizer": name, "best lr": float(group["lr"].iloc[region.best]), "best mean": region.best_mean,
+                     "good from": 10 ** region.left, "good to": 10 ** region.right, "width (decades)": region.width,
+                     "at the grid's edge": region.at_edge})
+    return pd.DataFrame(rows).sort_values("best mean", ascending=False, ignore_index=True)
