@@ -92,8 +92,7 @@ def model_b(records: list[dict], cfg) -> None:
         st.caption("Model B trains once model A has finished.")
         return
     thaw = cfg.freeze_epochs if 0 < cfg.freeze_epochs < cfg.epochs_b else None
-    chart(charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw),
-                       width="content")
+    chart(charts.b_curves(seeds, tables.b_means(records), epochs=cfg.epochs_b, unfreeze_at=thaw), width="content")
     st.caption(f"Validation accuracy on the two classes' validation split, measured at each epoch end. B on A reuses "
                f"A's first {cfg.reuse} of {cfg.depth} hidden layers; "
                + (f"they stay frozen for {cfg.freeze_epochs} epochs, then train at {cfg.unfreeze_lr:g}."

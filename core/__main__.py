@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from core import config as C
 from core import device
-from core import export, frames, labs, upload
+from core import export, labs, upload
 
 
 def _list() -> int:
@@ -63,7 +63,7 @@ def resolve(name: str) -> tuple[type, Callable]:
 def rows(name: str) -> Callable[[list[dict]], Any]:
     """The CSV rows of 'lab' (its own table) or 'lab.part' (every record flat)."""
     lab_name, _, part = name.partition(".")
-    return frames.flat if part else labs.get(lab_name).table
+    return labs.rows(labs.get(lab_name), part)
 
 
 def _line(rec: dict, name: str) -> str:

@@ -158,6 +158,12 @@ def to_strings(config: Any) -> dict[str, str]:
     return {f.name: format_value(f, getattr(config, f.name)) for f in fields(config)}
 
 
+def changed(config: Any) -> dict[str, str]:
+    """The fields of `config` that differ from its class's defaults, as text (as a link has them)."""
+    plain = to_strings(type(config)())
+    return {k: v for k, v in to_strings(config).items() if plain.get(k) != v}
+
+
 def from_strings(cls: type, values: dict[str, str], base: Any = None) -> Any:
     """A config of `cls` with the fields in `values` read from text (the rest from `base`, or
     the defaults); ValueError names the field and what is valid."""

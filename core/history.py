@@ -35,18 +35,6 @@ MAX_BYTES = 4 * 2**20  # records kept per session, as JSON text (a few times tha
 NO_RESULT = "no result yet"
 
 
-def owner(config: Any) -> tuple[Lab, str] | None:
-    """(the lab, its part: "" for the main run) whose config class `config` is an instance of;
-    None for a job without one (an analysis a page starts by itself)."""
-    for lab in labs.all_labs():
-        if type(config) is lab.config:
-            return lab, ""
-        for name, part in lab.parts.items():
-            if type(config) is part.config:
-                return lab, name
-    return None
-
-
 def specs(config: Any) -> dict[str, str]:
     """Run label -> that run's own configuration as text, for labs whose runs have one (deep
     nets, vanishing gradients: `activation/init/...`); empty for the others."""
@@ -86,8 +74,8 @@ class Entry:
 
     def changed(self) -> str:
         """The settings that differ from the defaults, as in a link."""
-        plain = C.to_strings(type(self.job.config)())
-        return ", ".join(f"{k}={v}" for k, v in self.settings.items() if plain.get(k) != v) or "the default settings"
+        changed = C.changed(self.job.config)
+        return ", ".join(f"{k}={v}" for k, v in changed.items()) or "the default settings"
 
     def weights(self) -> str:
         """Whether the views that need the run's artifacts (trained weights) can still open."""
@@ -97,7 +85,7 @@ class Entry:
 
     def rows(self) -> Callable[[list[dict]], pd.DataFrame]:
         """Records -> CSV rows: the lab's table for its main run, every record flat for a part."""
-        return frames.flat if self.part else labs.get(self.lab).table
+        return labs.rows(labs.get(self.lab), self.part)
 
 
 @dataclass(frozen=True)
@@ -159,7 +147,7 @@ class RunTable:
         unless `allow`ed again), label its runs as they appear, and once it has ended copy the
         artifacts named `keep` ("{run}" stands for each run's label). Returns a notice per entry
         dropped to stay within the limits."""
-        if job.id in self._forgotten or (found := owner(job.config)) is None:
+        if job.id in self._forgotten or (found := labs.owner(job.config)) is None:
             return []
         entry = self.entry_of(job)
         if entry is None:
@@ -171,7 +159,7 @@ class RunTable:
 
     def adopt(self, job: Any, panel: str) -> Entry:
         """Add a finished job loaded from a history file (its config already checked)."""
-        lab, part = owner(job.config)
+        lab, part = labs.owner(job.config)
         entry = self._add(job, (lab, part), panel, loaded=True)
         self._label(entry)
         return entry

@@ -922,8 +922,7 @@ def command(lab: str, config: Any) -> str:
     """`python -m core run LAB --set k=v ...` for the settings that differ from the defaults."""
     from core import config as C  # the grammar shared by links, the CLI and job keys
 
-    mine, plain = C.to_strings(config), C.to_strings(type(config)())
-    sets = [f"--set {shlex.quote(f'{k}={v}')}" for k, v in mine.items() if plain.get(k) != v]
+    sets = [f"--set {shlex.quote(f'{k}={v}')}" for k, v in C.changed(config).items()]
     return " ".join(["python -m core run", lab, *sets])
 
 

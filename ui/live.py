@@ -254,8 +254,7 @@ def run_caption(job: jobs.Job) -> None:
     """Which run is on show: its number and the settings in which it differs from the defaults."""
     if job.config is None:
         return
-    mine, plain = C.to_strings(job.config), C.to_strings(type(job.config)())
-    changed = [f"{k}={v}" for k, v in mine.items() if plain.get(k) != v]
+    changed = [f"{k}={v}" for k, v in C.changed(job.config).items()]
     st.caption(f"Run {job.id}: " + (", ".join(changed) if changed else "the default settings"),
                help="The settings of the run these charts show, as in a link; the widgets above may have moved since.")
 
