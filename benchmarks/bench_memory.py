@@ -19,7 +19,7 @@ from core import labs
 
 BUTTONS = {"activations": "Run", "variance": None, "vanishing": "Run", "optimizer_race": "Race",
            "schedules": "Train", "dropout": "Train", "landscape": "Train",
-           "deepnet": "Run", "transfer": "Train"}  # the lab's main button; None: it runs on opening
+           "deepnet": "Run", "transfer": "Train", "lr_sweep": "Sweep"}  # the lab's main button; None: it runs on opening
 
 
 def main(argv: list[str] | None = None) -> dict:

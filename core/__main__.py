@@ -1,7 +1,7 @@
 """Headless runner.
 
     python -m core list
-    python -m core run NAME[.PART] --set field=value ... [--json FILE] [--csv FILE] [--script FILE]
+    python -m core run NAME[.PART] --set field=value ... [--json FILE] [--csv FILE] [--script FILE] [--ray]
 
 NAME is a lab (`list` shows them); PART one of its other runs, e.g. `schedules.finder` for the
 range test. `--set` takes a config field and its value written as in a link. A bad name or value
@@ -16,7 +16,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from core import config as C
-from core import device
+from core import cluster, device
 from core import export, labs, upload
 
 
@@ -69,6 +69,8 @@ def rows(name: str) -> Callable[[list[dict]], Any]:
 def _line(rec: dict, name: str) -> str:
     if rec.get("kind") == "finder":
         return f"[{rec['progress']:4.0%}] lr {rec['lr']:.3g}: loss {rec['loss']:.4f}, smoothed {rec['smoothed']:.4f}"
+    if rec.get("kind") == "where":
+        return f"{rec['cells']} cells in {rec['where']}"
     if rec.get("kind") == "progress":  # a long computation's heartbeat: one line per thing computed
         return f"computing {rec.get('what', '')}" + (f" (view {rec['view']})" if rec.get("view") else "")
     if rec.get("view") and rec.get("kind") != "train":
@@ -95,7 +97,7 @@ def _script(name: str, config: Any, path: str) -> None:
 
 
 def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | None = None,
-         script_path: str | None = None) -> int:
+         script_path: str | None = None, ray: bool = False) -> int:
     device.configure_threads()  # the app's own thread count: the same config gives the app's numbers
     cls, run = resolve(name)
     config = C.from_strings(cls, upload.resolve(_parse_sets(sets)))  # dataset=csv:PATH[#LABEL] is read here
@@ -103,6 +105,8 @@ def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | 
         _script(name, config, script_path)
         if not (json_path or csv_path):  # the script alone needs no training
             return 0
+    if ray:  # $RAY_ADDRESS's cluster, else a local instance: the labs that can use Ray (sweeps) will
+        print(f"on {cluster.connect().describe()}", file=sys.stderr)
     runs: dict[str, dict[str, Any]] = {}
     records: list[dict] = []
     last_line = ""
@@ -121,6 +125,8 @@ def _run(name: str, sets: Sequence[str], json_path: str | None, csv_path: str | 
         if line != last_line:
             print(line, flush=True)
             last_line = line
+    if not name.partition(".")[2] and records:
+        print(labs.get(name).headline(records))
     if json_path:
         out = {"experiment": name, "config": dataclasses.asdict(config), "settings": C.to_strings(config),
                "runs": list(runs.values())}
@@ -146,11 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--csv", metavar="FILE", help="write the records here as CSV, one row per report per run")
     run.add_argument("--script", metavar="FILE", help="write a standalone PyTorch script of the runs here "
                      "(without training, unless --json or --csv asks for records too)")
+    run.add_argument("--ray", action="store_true", help="run on Ray where the lab can (lr_sweep): the cluster at "
+                     "$RAY_ADDRESS (which is used even without --ray), else a local instance")
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list()
     try:
-        return _run(args.name, args.set, args.json, args.csv, args.script)
+        return _run(args.name, args.set, args.json, args.csv, args.script, args.ray)
     except ValueError as exc:  # bad name or value: the message names what is valid
         print(f"error: {exc}", file=sys.stderr)
         return 2

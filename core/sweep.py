@@ -13,8 +13,9 @@ point of the best, its ends interpolated in log-rate between grid points.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,23 @@ from core.models import MLPSpec
 from core.race import Entrant, train_race
 
 MAX_POINTS, MIN_POINTS = 25, 5  # rates per optimizer
-MAX_CELLS = 2_000  # optimizer × rate × seed cells in one sweep
+MAX_CELLS = 2_000  # optimizer × rate × seed cells in one sweep, unless the server says otherwise
+MAX_CELL_EPOCHS = 20_000  # cells × epochs, unless the server says otherwise
+CELLS_ENV, CELL_EPOCHS_ENV = "DYNAMICS_SWEEP_MAX_CELLS", "DYNAMICS_SWEEP_MAX_CELL_EPOCHS"
 WITHIN = 0.01  # the good region: mean accuracy within one point of the best
+
+
+def limits() -> tuple[int, int]:
+    """The largest sweep this server takes: (cells, cells × epochs), from its settings."""
+    return (int(os.environ.get(CELLS_ENV) or MAX_CELLS), int(os.environ.get(CELL_EPOCHS_ENV) or MAX_CELL_EPOCHS))
+
+
+def check_work(cells: int, epochs: int) -> None:
+    """ValueError, saying what to change, for a sweep longer than this server takes."""
+    most = limits()[1]
+    if cells * epochs > most:
+        raise ValueError(f"{cells:,} cells × {epochs} epochs is {cells * epochs:,} cell-epochs; this server takes at "
+                         f"most {most:,}: fewer optimizers, rates, seeds or epochs")
 
 
 @dataclass(frozen=True)
@@ -52,9 +68,9 @@ class Grid:
             raise ValueError(f"points must be {MIN_POINTS}..{MAX_POINTS}, got {self.points}")
         if not self.seeds:
             raise ValueError("at least one seed")
-        if self.cells > MAX_CELLS:
+        if self.cells > limits()[0]:
             raise ValueError(f"{len(self.optimizers)} optimizers × {self.points} rates × {len(self.seeds)} seeds is "
-                             f"{self.cells:,} cells; a sweep takes at most {MAX_CELLS:,}")
+                             f"{self.cells:,} cells; this server takes at most {limits()[0]:,}")
 
     def rates(self) -> list[float]:
         return np.logspace(math.log10(self.lo), math.log10(self.hi), self.points).tolist()
@@ -82,25 +98,54 @@ def chunks(entrants: list[Entrant], seeds: int, max_models: int) -> list[list[En
     return [entrants[i:i + per] for i in range(0, len(entrants), per)]
 
 
+def train_chunk(data: Data, spec: MLPSpec, group: list[Entrant], seeds: list[int], *, epochs: int,
+                batch_size: int = 32, stop: Callable[[], bool] | None = None) -> Iterator[dict]:
+    """One chunk's cells in one stacked pass: a record per cell at each epoch end (status
+    "running") and its last (done, diverged or cancelled), with the chunk's own progress."""
+    by_name = {e.name: e for e in group}
+    for rec in train_race(data, spec, group, seeds, epochs=epochs, batch_size=batch_size, report_seconds=0,
+                          stop=stop):
+        if rec["status"] == "running" and not rec["epoch"]:
+            continue  # the report at initialization
+        entrant = by_name[rec["entrant"]]
+        yield {"kind": "cell", "run": f"{entrant.name} (seed {rec['seed']})", "optimizer": entrant.optimizer,
+               "lr": entrant.lr, "seed": rec["seed"], "status": rec["status"], "val_loss": rec.get("val_loss"), "val_acc": rec.get("val_acc"),
+               "epoch": rec.get("epoch"), "message": rec.get("message", ""), "chunk_progress": rec["progress"]}
+
+
 def run(data: Data, spec: MLPSpec, grid: Grid, *, epochs: int, batch_size: int = 32, max_models: int | None = None,
-        stop: Callable[[], bool] | None = None) -> Iterator[dict]:
-    """Train every cell, chunk after chunk, yielding one record per cell as it ends: optimizer,
-    lr, seed, status and its final validation loss and accuracy."""
+        stop: Callable[[], bool] | None = None, remote: Any = None) -> Iterator[dict]:
+    """Train every cell, yielding its records as they come (see `train_chunk`), each with the
+    sweep's progress. In this process chunk after chunk; with `remote` (a core.cluster.Remote),
+    in smaller chunks sent to its workers, their records coming back as each chunk ends."""
     max_models = max_models or models_per_pass(spec, data.input_dim, data.n_classes)
-    groups = chunks(grid.entrants(), len(grid.seeds), max_models)
-    done = 0
+    seeds, done = list(grid.seeds), 0
+    if remote is not None:
+        max_models = min(max_models, remote.chunk_models(grid.cells))
+    groups = chunks(grid.entrants(), len(seeds), max_models)
+    if remote is not None:
+        for rec in remote.run(data, spec, groups, seeds, epochs=epochs, batch_size=batch_size, stop=stop):
+            done += rec["status"] != "running"
+            yield {**rec, "progress": done / grid.cells}
+        return
     for group in groups:
-        for rec in train_race(data, spec, group, list(grid.seeds), epochs=epochs, batch_size=batch_size,
-                              report_seconds=0, stop=stop):
-            if rec["status"] == "running":
-                continue
-            entrant = next(e for e in group if e.name == rec["entrant"])
-            done += 1
-            yield {"kind": "cell", "optimizer": entrant.optimizer, "lr": entrant.lr, "seed": rec["seed"],
-                   "status": rec["status"], "val_loss": rec.get("val_loss"), "val_acc": rec.get("val_acc"),
-                   "epoch": rec.get("epoch"), "progress": done / grid.cells}
+        size = len(group) * len(seeds)
+        for rec in train_chunk(data, spec, group, seeds, epochs=epochs, batch_size=batch_size, stop=stop):
+            done += rec["status"] != "running"
+            share = done if rec["status"] != "running" else done + rec["chunk_progress"] * size
+            yield {**rec, "progress": min(share, grid.cells) / grid.cells}
         if stop is not None and stop():
             return
+
+
+def finals(records: list[dict]) -> list[dict]:
+    """Each cell's latest record (its final one once it has ended), in the order cells first
+    reported."""
+    latest: dict[tuple, dict] = {}
+    for r in records:
+        if r.get("kind") == "cell":
+            latest[(r["optimizer"], r["lr"], r["seed"])] = r
+    return list(latest.values())
 
 
 @dataclass(frozen=True)
@@ -141,15 +186,21 @@ def good_region(log_rates: list[float], means: list[float | None], within: float
     return Region(best, m[best], left, right, left_edge or right_edge)
 
 
+FAILED = ("diverged", "cancelled", "failed")  # a cell that ended without a result
+
+
 def table(cells: list[dict]) -> pd.DataFrame:
-    """Per optimizer and rate: the mean, std, min and max of the final validation accuracy over
-    its seeds (a failed cell, diverged or cancelled, counts as 0), and how many seeds failed."""
-    df = pd.DataFrame(cells, columns=["optimizer", "lr", "seed", "status", "val_acc"])
-    df["acc"] = df["val_acc"].where(df["status"] == "done", 0.0).fillna(0.0).astype(float)
-    df["failed"] = df["status"] != "done"
+    """Per optimizer and rate, over the latest record of each of its seeds: the mean, std, min
+    and max of the validation accuracy (a failed cell, diverged, cancelled or lost, counts as 0;
+    a running one with its accuracy so far), how many seeds failed and how many have ended."""
+    df = pd.DataFrame(finals(cells), columns=["optimizer", "lr", "seed", "status", "val_acc"])
+    df["failed"] = df["status"].isin(FAILED)
+    df["acc"] = df["val_acc"].where(~df["failed"], 0.0).fillna(0.0).astype(float)
+    df["ended"] = df["status"] != "running"
     out = df.groupby(["optimizer", "lr"], sort=False).agg(mean=("acc", "mean"), std=("acc", "std"),
                                                           min=("acc", "min"), max=("acc", "max"),
-                                                          seeds=("seed", "count"), failed=("failed", "sum"))
+                                                          seeds=("seed", "count"), failed=("failed", "sum"),
+                                                          ended=("ended", "sum"))
     return out.reset_index().fillna({"std": 0.0})
 
 

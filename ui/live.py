@@ -46,6 +46,13 @@ class LivePanel:
                                key=f"{run.__module__}.{run.__qualname__}:{config_key(config)}")
         return start
 
+    def start(self, run: Callable[..., Iterator[Any]], config: Any, lane: str = "train") -> jobs.Job:
+        """Start run(config) in this panel from another page (which then switches to this one);
+        jobs.QueueFull when the server is busy."""
+        job = self.starter(run, config, lane)()
+        self._hold(job)
+        return job
+
     def ensure(self, fn: Callable[..., Iterator[Any]], key: str, lane: str = "quick") -> jobs.Job | None:
         """The job of `key` on show, submitted now unless it already is (a view that computes
         itself as soon as its inputs are chosen); None, with a notice, when the queue is full."""

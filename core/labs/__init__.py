@@ -12,7 +12,7 @@ from typing import Callable
 from core import frames
 from core.labs.base import LABS, Lab, Part
 
-for _name in ("activations", "variance", "vanishing", "optimizer_race", "schedules", "dropout", "landscape", "deepnet", "transfer"):
+for _name in ("activations", "variance", "vanishing", "optimizer_race", "lr_sweep", "schedules", "dropout", "landscape", "deepnet", "transfer"):
     _lab = importlib.import_module(f"core.labs.{_name}").LAB
     LABS.add(_lab.name, _lab)
 

@@ -22,6 +22,7 @@ EXAMPLES = {
     "landscape": {"optimizers": "sgd,adam", "settings": "adam:lr=0.2"},
     "activations": {"names": "relu,tanh", "activations": "relu,elu", "z_min": "-3.0", "z_max": "4.0", "z": "2.0"},
     "transfer": {"dataset": "fashion-mnist"},
+    "lr_sweep": {"optimizers": "sgd,adam", "lr_lo": "0.001", "lr_hi": "0.3"},
     "deepnet": {"runs": "bn,selu/lecun_normal/alpha_dropout=0.1/drop_last=1/l1=1e-05/maxnorm=2.0/schedule=onecycle"},
 }
 COMMON = {"dataset": "moons", "device": "cpu", "seed": "1"}

@@ -14,7 +14,7 @@ HEADINGS = {  # lab name -> its page's st.title; every lab in the registry needs
     "vanishing": "Vanishing and exploding gradients", "optimizer_race": "Optimizer race",
     "schedules": "Learning-rate schedules", "dropout": "Dropout and uncertainty",
     "landscape": "Loss landscapes and saddle points", "deepnet": "Deep nets: normalization and regularization",
-    "transfer": "Transfer learning",
+    "transfer": "Transfer learning", "lr_sweep": "Learning-rate sweep",
 }
 TIMEOUT_MS = 60_000
 FRESH = '[data-testid="stElementContainer"]:not([data-stale="true"])'  # not a leftover of the previous run

@@ -38,16 +38,19 @@ def test_the_good_region_ends_where_the_mean_crosses_a_point_below_the_best():
 def test_cells_are_the_race_engines_whatever_the_chunking():
     d = data.load("digits", seed=0, size=300)
     grid = sweep.Grid(("sgd", "adam"), 1e-3, 1.0, 5, (0, 1))
-    whole = {(c["optimizer"], c["lr"], c["seed"]): c for c in sweep.run(d, SPEC, grid, epochs=1, max_models=100)}
-    split = {(c["optimizer"], c["lr"], c["seed"]): c for c in sweep.run(d, SPEC, grid, epochs=1, max_models=3)}
+    whole = {(c["optimizer"], c["lr"], c["seed"]): c
+             for c in sweep.finals(list(sweep.run(d, SPEC, grid, epochs=2, max_models=100)))}
+    split = {(c["optimizer"], c["lr"], c["seed"]): c
+             for c in sweep.finals(list(sweep.run(d, SPEC, grid, epochs=2, max_models=3)))}
     assert len(whole) == len(split) == grid.cells and len(sweep.chunks(grid.entrants(), 2, 3)) == 10
     for key, cell in whole.items():
         assert cell["status"] in ("done", "diverged")
         if cell["status"] == "done":
             assert split[key]["val_loss"] == pytest.approx(cell["val_loss"], rel=1e-4), key
     sgd = [whole[("sgd", lr, 0)]["val_acc"] or 0 for lr in grid.rates()]
-    assert sgd[-2] > sgd[0]  # SGD learns more in an epoch at 0.18 than at 0.001
+    assert sgd[-2] > sgd[0]  # SGD learns more in two epochs at 0.18 than at 0.001
     assert math.isclose(max(c["progress"] for c in whole.values()), 1.0)
+    assert all(c["epoch"] == 2 for c in whole.values() if c["status"] == "done")
 
 
 def test_a_stopped_sweep_ends_its_chunk_and_trains_no_other():
@@ -59,12 +62,12 @@ def test_a_stopped_sweep_ends_its_chunk_and_trains_no_other():
         calls["n"] += 1
         return calls["n"] > 3
 
-    cells = list(sweep.run(d, SPEC, grid, epochs=2, max_models=2, stop=stop))
+    cells = sweep.finals(list(sweep.run(d, SPEC, grid, epochs=2, max_models=2, stop=stop)))
     assert len(cells) <= 2 and all(c["status"] == "cancelled" for c in cells)
 
 
 def test_the_leaderboard_takes_the_mean_over_seeds_and_counts_failed_cells_as_zero():
-    cells = [{"optimizer": o, "lr": lr, "seed": s, "status": st, "val_acc": acc}
+    cells = [{"kind": "cell", "optimizer": o, "lr": lr, "seed": s, "status": st, "val_acc": acc}
              for o, lr, s, st, acc in [("sgd", 0.01, 0, "done", 0.8), ("sgd", 0.01, 1, "done", 0.9),
                                        ("sgd", 0.1, 0, "done", 0.95), ("sgd", 0.1, 1, "diverged", 0.99),
                                        ("sgd", 1.0, 0, "done", 0.5), ("sgd", 1.0, 1, "done", 0.5),
