@@ -82,7 +82,7 @@ def draw(records: list[dict], job) -> None:
     cfg = panel.job_config(config or LAB.config())
     cells = tables.progress(records)
     if cells is None:
-        st.caption("Press **Sweep** to start; each rate's point appears at its first epoch's end.")
+        st.caption("Press **Sweep** to start; each rate's point appears as its cells start, and moves as they train.")
         return
     st.caption(f"{cells[0]:,} of {cells[1]:,} cells ended, in {tables.where(records)}. While the others train, "
                "their points show their accuracy so far.")

@@ -1,8 +1,10 @@
 """Cells per second of a learning-rate sweep: one cell at a time with our own loop, against the
-vectorized in-process sweep (`core.sweep.run`, chunks on the race engine).
+vectorized in-process sweep (`core.sweep.run`, chunks on the race engine), and with --ray N on a
+local Ray instance of N workers (`core.cluster`).
 
     python -m benchmarks.bench_sweep [--optimizers sgd,momentum,adam] [--points 8] [--seeds 2]
                                      [--epochs 1] [--batch 32] [--size 1797] [--threads N] [--check]
+                                     [--ray N]
 
 A cell is one (optimizer, rate, seed): a 3x100 ReLU MLP with He init trained on digits for
 --epochs at batch --batch. `one at a time` trains each cell with `core.train.train` (layer
@@ -11,6 +13,11 @@ trains them all with `core.sweep.run`. Both sides see the same data, batch order
 weights and end with the same validation pass per cell. Printed: cells, seconds and cells per
 second of each side, their ratio, and the thread count. `--check` exits 1 unless the vectorized
 sweep is at least 3x the one-at-a-time rate.
+
+With --ray N: the time to start the instance (ray.init), the first sweep on it (which also starts
+its workers, each importing torch) and the second (workers warm), each as cells per second and
+as a ratio to the in-process vectorized sweep. A Ray worker trains with one thread, and chunks are
+cut smaller there (two per worker) so that cells stream back.
 """
 from __future__ import annotations
 
@@ -45,9 +52,29 @@ def one_at_a_time(d: data.Data, grid: sweep.Grid, epochs: int, batch: int) -> fl
 
 def vectorized(d: data.Data, grid: sweep.Grid, epochs: int, batch: int) -> float:
     start = time.perf_counter()
-    cells = list(sweep.run(d, SPEC, grid, epochs=epochs, batch_size=batch))
+    cells = sweep.finals(list(sweep.run(d, SPEC, grid, epochs=epochs, batch_size=batch)))
     assert len(cells) == grid.cells
     return time.perf_counter() - start
+
+
+def on_ray(d: data.Data, grid: sweep.Grid, epochs: int, batch: int, workers: int) -> tuple[float, float, float]:
+    """(seconds to start a local instance of `workers` CPUs, first sweep, second sweep)."""
+    from core import cluster
+
+    ours = not cluster.connected()  # an instance already there (a test's) is used, and left running
+    start = time.perf_counter()
+    cluster.connect(local_cpus=workers)
+    remote = cluster.for_sweeps()
+    started = time.perf_counter() - start
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        cells = sweep.finals(list(sweep.run(d, SPEC, grid, epochs=epochs, batch_size=batch, remote=remote)))
+        assert len(cells) == grid.cells and not any(c["status"] == "failed" for c in cells)
+        times.append(time.perf_counter() - start)
+    if ours:
+        cluster.disconnect()
+    return started, times[0], times[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=1797, help="digits used before the split")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the app's jobs' count)")
     parser.add_argument("--check", action="store_true", help="exit 1 unless vectorized >= 3x one at a time")
+    parser.add_argument("--ray", type=int, default=0, metavar="N", help="also on a local Ray instance of N workers")
     args = parser.parse_args(argv)
     threads = device.configure_threads() if args.threads is None else args.threads
     torch.set_num_threads(threads)
@@ -72,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.epochs} epoch(s) of {len(d.train)} digits at batch {args.batch}, {threads} thread(s)")
     print(f"one at a time: {alone:6.2f} s  {grid.cells / alone:6.1f} cells/s")
     print(f"vectorized:    {stacked:6.2f} s  {grid.cells / stacked:6.1f} cells/s   ratio {ratio:.2f} (target >= 3)")
+    if args.ray:
+        started, first, warm = on_ray(d, grid, args.epochs, args.batch, args.ray)
+        print(f"local Ray, {args.ray} workers: started in {started:.1f} s")
+        for what, took in (("first sweep", first), ("warm", warm)):
+            print(f"  {what:12s} {took:6.2f} s  {grid.cells / took:6.1f} cells/s   {stacked / took:.2f}x vectorized")
     return 1 if args.check and ratio < 3 else 0
 
 

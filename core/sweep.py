@@ -100,17 +100,17 @@ def chunks(entrants: list[Entrant], seeds: int, max_models: int) -> list[list[En
 
 def train_chunk(data: Data, spec: MLPSpec, group: list[Entrant], seeds: list[int], *, epochs: int,
                 batch_size: int = 32, stop: Callable[[], bool] | None = None) -> Iterator[dict]:
-    """One chunk's cells in one stacked pass: a record per cell at each epoch end (status
-    "running") and its last (done, diverged or cancelled), with the chunk's own progress."""
+    """One chunk's cells in one stacked pass: a record per cell at initialization (epoch 0) and
+    at each epoch end (status "running"), and its last (done, diverged or cancelled), with the
+    chunk's own progress."""
     by_name = {e.name: e for e in group}
     for rec in train_race(data, spec, group, seeds, epochs=epochs, batch_size=batch_size, report_seconds=0,
                           stop=stop):
-        if rec["status"] == "running" and not rec["epoch"]:
-            continue  # the report at initialization
         entrant = by_name[rec["entrant"]]
         yield {"kind": "cell", "run": f"{entrant.name} (seed {rec['seed']})", "optimizer": entrant.optimizer,
                "lr": entrant.lr, "seed": rec["seed"], "status": rec["status"], "val_loss": rec.get("val_loss"), "val_acc": rec.get("val_acc"),
-               "epoch": rec.get("epoch"), "message": rec.get("message", ""), "chunk_progress": rec["progress"]}
+               "epoch": rec.get("epoch"), "epoch_end": rec["epoch_end"], "message": rec.get("message", ""),
+               "chunk_progress": rec["progress"]}
 
 
 def run(data: Data, spec: MLPSpec, grid: Grid, *, epochs: int, batch_size: int = 32, max_models: int | None = None,

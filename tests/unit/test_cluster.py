@@ -122,3 +122,12 @@ def test_the_page_says_where_sweeps_run_and_streams_a_sweep_back_from_ray(ray_lo
     at.run()
     assert not at.exception
     assert any(c.value.startswith("10 of 10 cells ended, in a local Ray instance") for c in at.caption)
+
+
+def test_the_sweep_benchmark_runs_on_ray_too(ray_local, capsys):
+    from benchmarks import bench_sweep
+
+    assert bench_sweep.main(["--optimizers", "sgd", "--points", "5", "--seeds", "1", "--size", "100",
+                             "--threads", "1", "--ray", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "local Ray, 2 workers" in out and "warm" in out and cluster.connected()

@@ -118,7 +118,7 @@ def lab_configs() -> list[tuple[str, object, float]]:
     settings trained for EPOCHS epochs."""
     out = []
     for lab in labs.all_labs():
-        stacked = lab.name in ("optimizer_race", "schedules")
+        stacked = lab.name in ("optimizer_race", "lr_sweep", "schedules")
         if lab.script is not None:
             fields = {"epochs": str(EPOCHS)} if "epochs" in lab.fields() else {}
             own = {k: v for k, v in lab.smoke.items() if k in {f.name for f in C.fields(lab.config)}}
