@@ -4,7 +4,7 @@ local Ray instance of N workers (`core.cluster`).
 
     python -m benchmarks.bench_sweep [--optimizers sgd,momentum,adam] [--points 8] [--seeds 2]
                                      [--epochs 1] [--batch 32] [--size 1797] [--threads N] [--check]
-                                     [--ray N]
+                                     [--ray N] [--chunks 144,72,36]
 
 A cell is one (optimizer, rate, seed): a 3x100 ReLU MLP with He init trained on digits for
 --epochs at batch --batch. `one at a time` trains each cell with `core.train.train` (layer
@@ -13,6 +13,9 @@ trains them all with `core.sweep.run`. Both sides see the same data, batch order
 weights and end with the same validation pass per cell. Printed: cells, seconds and cells per
 second of each side, their ratio, and the thread count. `--check` exits 1 unless the vectorized
 sweep is at least 3x the one-at-a-time rate.
+
+With --chunks: the in-process sweep again with at most that many models per pass, for each
+number given (the default chunk is what `core.sweep.models_per_pass` allows).
 
 With --ray N: the time to start the instance (ray.init), the first sweep on it (which also starts
 its workers, each importing torch) and the second (workers warm), each as cells per second and
@@ -50,9 +53,9 @@ def one_at_a_time(d: data.Data, grid: sweep.Grid, epochs: int, batch: int) -> fl
     return time.perf_counter() - start
 
 
-def vectorized(d: data.Data, grid: sweep.Grid, epochs: int, batch: int) -> float:
+def vectorized(d: data.Data, grid: sweep.Grid, epochs: int, batch: int, max_models: int | None = None) -> float:
     start = time.perf_counter()
-    cells = sweep.finals(list(sweep.run(d, SPEC, grid, epochs=epochs, batch_size=batch)))
+    cells = sweep.finals(list(sweep.run(d, SPEC, grid, epochs=epochs, batch_size=batch, max_models=max_models)))
     assert len(cells) == grid.cells
     return time.perf_counter() - start
 
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the app's jobs' count)")
     parser.add_argument("--check", action="store_true", help="exit 1 unless vectorized >= 3x one at a time")
     parser.add_argument("--ray", type=int, default=0, metavar="N", help="also on a local Ray instance of N workers")
+    parser.add_argument("--chunks", default="", metavar="M,M,...", help="also in process with at most M models a pass")
     args = parser.parse_args(argv)
     threads = device.configure_threads() if args.threads is None else args.threads
     torch.set_num_threads(threads)
@@ -99,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{grid.cells} cells ({len(grid.optimizers)} optimizers x {grid.points} rates x {len(grid.seeds)} seeds), "
           f"{args.epochs} epoch(s) of {len(d.train)} digits at batch {args.batch}, {threads} thread(s)")
     print(f"one at a time: {alone:6.2f} s  {grid.cells / alone:6.1f} cells/s")
-    print(f"vectorized:    {stacked:6.2f} s  {grid.cells / stacked:6.1f} cells/s   ratio {ratio:.2f} (target >= 3)")
+    default = sweep.models_per_pass(SPEC, d.input_dim, d.n_classes, device=d.device)
+    print(f"vectorized ({default} models a pass at most):")
+    print(f"               {stacked:6.2f} s  {grid.cells / stacked:6.1f} cells/s   ratio {ratio:.2f} (target >= 3)")
+    for most in [int(m) for m in args.chunks.split(",") if m]:
+        took = vectorized(d, grid, args.epochs, args.batch, most)
+        print(f"  {most:4d} models a pass: {took:6.2f} s  {grid.cells / took:6.1f} cells/s")
     if args.ray:
         started, first, warm = on_ray(d, grid, args.epochs, args.batch, args.ray)
         print(f"local Ray, {args.ray} workers: started in {started:.1f} s")

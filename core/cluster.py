@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -89,11 +90,26 @@ def connect(local_cpus: int | None = None) -> Info:
             where = address()
             common = dict(runtime_env=runtime_env(), log_to_driver=False, configure_logging=False)
             if where:
-                ray.init(address=where, **common)
+                try:
+                    _reachable(where)  # Ray itself keeps retrying an unreachable address for minutes
+                    ray.init(address=where, **common)
+                except Exception as exc:  # unreachable, refused, another Ray version: said plainly
+                    raise RuntimeError(f"could not join the Ray cluster at ${ADDRESS_ENV}={where}: {exc}. Unset "
+                                       f"{ADDRESS_ENV} to sweep in this process") from exc
             else:
                 cpus = local_cpus or int(os.environ.get(LOCAL_CPUS_ENV, "0")) or os.cpu_count() or 1
                 ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=256 * 2**20, **common)
     return info()
+
+
+def _reachable(where: str, timeout: float = 5.0) -> None:
+    """OSError unless something listens at `where` (host:port or ray://host:port; "auto" and
+    other forms are left to Ray)."""
+    host, sep, port = where.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    with socket.create_connection((host, int(port)), timeout=timeout):
+        pass
 
 
 def disconnect() -> None:

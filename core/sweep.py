@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import torch
 
 from core import optim
 from core.data import Data
@@ -85,11 +86,21 @@ class Grid:
                 for name in self.optimizers for lr in self.rates()]
 
 
-def models_per_pass(spec: MLPSpec, in_dim: int, out_dim: int, budget_bytes: int = 256 * 2**20) -> int:
-    """How many models one stacked pass may hold within `budget_bytes`: each float32 parameter
-    with its gradient and up to three optimizer buffers (Adan keeps three)."""
+CPU_CHUNK_PARAMS = 2_000_000  # parameters in one stacked pass on a CPU (see models_per_pass)
+
+
+def models_per_pass(spec: MLPSpec, in_dim: int, out_dim: int, budget_bytes: int = 256 * 2**20,
+                    device: torch.device | str = "cpu") -> int:
+    """How many models one stacked pass may hold: within `budget_bytes` (each float32 parameter
+    with its gradient and up to three optimizer buffers, as Adan keeps) and, on a CPU, within
+    CPU_CHUNK_PARAMS parameters. Past about that many a CPU pass is bound by memory traffic: on
+    digits at batch 32, 144 3x100 MLPs (28k parameters each) trained at 50 cells/s in one pass
+    and at 89 in passes of 72 (`python -m benchmarks.bench_sweep --chunks`)."""
     params = (in_dim + 1) * spec.width + (spec.depth - 1) * (spec.width + 1) * spec.width + (spec.width + 1) * out_dim
-    return max(1, budget_bytes // (params * 4 * 5))
+    most = budget_bytes // (params * 4 * 5)
+    if torch.device(device).type == "cpu":
+        most = min(most, CPU_CHUNK_PARAMS // params)
+    return max(1, most)
 
 
 def chunks(entrants: list[Entrant], seeds: int, max_models: int) -> list[list[Entrant]]:
@@ -118,7 +129,7 @@ def run(data: Data, spec: MLPSpec, grid: Grid, *, epochs: int, batch_size: int =
     """Train every cell, yielding its records as they come (see `train_chunk`), each with the
     sweep's progress. In this process chunk after chunk; with `remote` (a core.cluster.Remote),
     in smaller chunks sent to its workers, their records coming back as each chunk ends."""
-    max_models = max_models or models_per_pass(spec, data.input_dim, data.n_classes)
+    max_models = max_models or models_per_pass(spec, data.input_dim, data.n_classes, device=data.device)
     seeds, done = list(grid.seeds), 0
     if remote is not None:
         max_models = min(max_models, remote.chunk_models(grid.cells))

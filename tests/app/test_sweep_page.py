@@ -77,3 +77,21 @@ def test_a_sweep_over_the_servers_limits_is_refused_with_a_message(monkeypatch):
     at.slider(key="lr_sweep.seeds").set_value(3).run()  # 150 cells, set on the page
     assert not at.exception and at.button(key="sweep_job_run").disabled
     assert "this server takes at most 100" in at.button(key="sweep_job_run").help
+
+
+def test_a_sweep_is_kept_in_the_history_and_opens_again_in_its_lab(monkeypatch):
+    monkeypatch.delenv(cluster.ADDRESS_ENV, raising=False)
+    at = open_page(PAGE, **{**SMALL, "points": "5", "seeds": "1", "epochs": "1"})
+    at.button(key="sweep_job_run").click().run()
+    job = at.session_state["sweep_job"]
+    assert job.wait(120) and job.status == "done"
+    at.run()
+    at.switch_page("app_pages/history.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["lab"]) == ["🧭 Learning-rate sweep"] and "SGD:" in table["key result"].iloc[0]
+    at.multiselect(key="history.pick").set_value([1]).run()  # nothing to overlay: no learning curves
+    assert not at.exception
+    at.button(key="history.open.1").click().run()
+    assert not at.exception and at.session_state["sweep_job"] is job
+    assert any(c.value.startswith("10 of 10 cells ended") for c in at.caption)

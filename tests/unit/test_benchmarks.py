@@ -35,6 +35,6 @@ def test_the_sweep_benchmark_runs_both_sides_to_the_end(capsys):
     from benchmarks import bench_sweep
 
     assert bench_sweep.main(["--optimizers", "sgd", "--points", "5", "--seeds", "1", "--size", "100",
-                             "--threads", "1"]) == 0
+                             "--threads", "1", "--chunks", "2"]) == 0
     out = capsys.readouterr().out
-    assert "5 cells" in out and "one at a time" in out and "vectorized" in out
+    assert "5 cells" in out and "one at a time" in out and "vectorized" in out and "models a pass" in out

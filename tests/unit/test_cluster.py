@@ -39,6 +39,14 @@ def by_cell(records):
     return {(c["optimizer"], c["lr"], c["seed"]): c for c in sweep.finals(records)}
 
 
+def test_an_unreachable_cluster_is_said_plainly(monkeypatch):
+    assert not cluster.connected()  # first in the module, before the instance the others share
+    monkeypatch.setenv(cluster.ADDRESS_ENV, "127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(RuntimeError, match=r"could not join the Ray cluster at \$RAY_ADDRESS=127.0.0.1:9"):
+        cluster.for_sweeps()
+    assert not cluster.connected()
+
+
 def test_a_sweep_on_ray_gives_the_numbers_of_one_in_this_process(ray_local, digits):
     assert ray_local.slots == 2 and ray_local.info.workers == 1 and ray_local.info.cpus == 2
     here = by_cell(list(sweep.run(digits, SPEC, GRID, epochs=2)))
@@ -131,3 +139,4 @@ def test_the_sweep_benchmark_runs_on_ray_too(ray_local, capsys):
                              "--threads", "1", "--ray", "2"]) == 0
     out = capsys.readouterr().out
     assert "local Ray, 2 workers" in out and "warm" in out and cluster.connected()
+
