@@ -92,14 +92,42 @@ def connect(local_cpus: int | None = None) -> Info:
             if where:
                 try:
                     _reachable(where)  # Ray itself keeps retrying an unreachable address for minutes
-                    ray.init(address=where, **common)
+                    _init_kept(address=where, **common)
                 except Exception as exc:  # unreachable, refused, another Ray version: said plainly
                     raise RuntimeError(f"could not join the Ray cluster at ${ADDRESS_ENV}={where}: {exc}. Unset "
                                        f"{ADDRESS_ENV} to sweep in this process") from exc
             else:
                 cpus = local_cpus or int(os.environ.get(LOCAL_CPUS_ENV, "0")) or os.cpu_count() or 1
-                ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=256 * 2**20, **common)
+                _init_kept(num_cpus=cpus, include_dashboard=False, object_store_memory=256 * 2**20, **common)
     return info()
+
+
+_release = threading.Event()  # set by disconnect: the thread that started Ray may end
+
+
+def _init_kept(**kwargs: Any) -> None:
+    """ray.init in a thread kept alive until disconnect. Ray starts its local processes with
+    PR_SET_PDEATHSIG, which fires when the *thread* that started them ends: started from a page's
+    script thread (which ends with each run), the instance died a minute later and Ray ended the
+    server with it."""
+    import ray
+
+    started, box = threading.Event(), {}
+
+    def keep() -> None:
+        try:
+            ray.init(**kwargs)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            started.set()
+        _release.wait()
+
+    _release.clear()
+    threading.Thread(target=keep, daemon=True, name="ray-keeper").start()
+    started.wait()
+    if "error" in box:
+        raise box["error"]
 
 
 def _reachable(where: str, timeout: float = 5.0) -> None:
@@ -118,6 +146,7 @@ def disconnect() -> None:
         import ray
 
         ray.shutdown()
+    _release.set()
 
 
 def info() -> Info:

@@ -25,7 +25,18 @@ pytestmark = [pytest.mark.skipif(not cluster.installed() and os.environ.get("CI"
 
 @pytest.fixture(scope="module")
 def ray_local():
-    cluster.connect(local_cpus=2)
+    """A local instance with 2 CPUs, started as a person starts one: from the sweep page, in a
+    script thread that ends with the page's run (the instance must outlive it)."""
+    from tests.app.helpers import open_page
+
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv(cluster.ADDRESS_ENV, raising=False)
+        env.setenv(cluster.LOCAL_ENV, "1")
+        env.setenv(cluster.LOCAL_CPUS_ENV, "2")
+        at = open_page("app_pages/sweep.py")
+        (start,) = [b for b in at.button if b.label == "Start local Ray"]
+        start.click().run()
+        assert not at.exception and cluster.connected()
     yield cluster.for_sweeps()
     cluster.disconnect()
 
