@@ -108,8 +108,8 @@ _release = threading.Event()  # set by disconnect: the thread that started Ray m
 def _init_kept(**kwargs: Any) -> None:
     """ray.init in a thread kept alive until disconnect. Ray starts its local processes with
     PR_SET_PDEATHSIG, which fires when the *thread* that started them ends: started from a page's
-    script thread (which ends with each run), the instance died a minute later and Ray ended the
-    server with it."""
+    script thread (which ends with each run), its processes died with that thread, and a minute
+    later Ray ended the server as a driver that had lost its cluster."""
     import ray
 
     started, box = threading.Event(), {}
