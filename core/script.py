@@ -18,7 +18,7 @@ import re
 import shlex
 import textwrap
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from core import activations, data, device, init, optim, schedules
 from core.models import MLPSpec
@@ -48,6 +48,16 @@ class Plan:
     reuse: tuple[str, int] | None = None  # (run label, k): the first k hidden layers copied from that run, trained
     test: bool = False  # measure the test split at the end
 
+
+
+def stacked_plans(spec: MLPSpec, entrants: list, seeds: Sequence[int], *, epochs: int, batch_size: int) -> list[Plan]:
+    """Every race entrant (core.race.Entrant) × seed trained alone: what the race engine trains
+    stacked, from build_mlp(seed)'s weights, every model on one batch order (seed 0)."""
+    return [Plan(f"{e.name} (seed {seed})", spec,
+                 TrainSpec(epochs=epochs, batch_size=batch_size, optimizer=e.optimizer, lr=e.lr, layer_stats=False,
+                           seed=0, optimizer_settings=e.hyper, schedule=e.schedule,
+                           schedule_settings=e.schedule_settings), seed)
+            for e in entrants for seed in seeds]
 
 @dataclass(frozen=True)
 class DataPlan:

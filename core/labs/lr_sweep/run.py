@@ -10,16 +10,13 @@ from core.labs.base import Stop, never
 from core.labs.common import load
 from core.labs.lr_sweep import tables
 from core.labs.lr_sweep.config import Config
-from core.train import TrainSpec
 
 
 def plans(config: Config) -> list[script_.Plan]:
     """Every cell trained alone: what the sweep trains stacked, chunk by chunk."""
-    return [script_.Plan(f"{entrant.name} (seed {seed})", config.spec(),
-                         TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
-                                   lr=entrant.lr, layer_stats=False, seed=0),  # seed 0: one batch order for all
-                         seed)
-            for entrant in config.grid().entrants() for seed in config.grid().seeds]
+    grid = config.grid()
+    return script_.stacked_plans(config.spec(), grid.entrants(), grid.seeds, epochs=config.epochs,
+                                 batch_size=config.batch_size)
 
 
 def script(config: Config) -> str:

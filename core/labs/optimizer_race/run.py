@@ -11,7 +11,7 @@ from core.labs.common import load, tag_runs
 from core.labs.optimizer_race.config import Config
 from core.models import build_mlp
 from core.race import train_race, vectorizable
-from core.train import TrainSpec, train
+from core.train import train
 
 
 def path(config: Config) -> str:
@@ -28,11 +28,8 @@ def path(config: Config) -> str:
 def plans(config: Config) -> list[script_.Plan]:
     """Every optimizer × seed trained alone: what the sequential path trains, and what the
     vectorized one trains stacked."""
-    return [script_.Plan(f"{entrant.name} (seed {seed})", config.spec(),
-                         TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
-                                   lr=entrant.lr, layer_stats=False, seed=0,  # seed 0: one batch order for all
-                                   optimizer_settings=entrant.hyper), seed)
-            for entrant in config.entrants() for seed in range(config.seed, config.seed + config.seeds)]
+    return script_.stacked_plans(config.spec(), config.entrants(), range(config.seed, config.seed + config.seeds),
+                                 epochs=config.epochs, batch_size=config.batch_size)
 
 
 def script(config: Config) -> str:

@@ -10,16 +10,12 @@ from core.labs.schedules import finder
 from core.labs.schedules.config import Config, FinderConfig
 from core.models import build_mlp
 from core.race import train_race
-from core.train import TrainSpec
 
 
 def plans(config: Config) -> list[script_.Plan]:
     """Every schedule × seed trained alone, as the race engine trains them stacked."""
-    return [script_.Plan(f"{entrant.name} (seed {seed})", config.spec(),
-                         TrainSpec(epochs=config.epochs, batch_size=config.batch_size, optimizer=entrant.optimizer,
-                                   lr=entrant.lr, layer_stats=False, seed=0, schedule=entrant.schedule,
-                                   schedule_settings=entrant.schedule_settings), seed)
-            for entrant in config.entrants() for seed in range(config.seed, config.seed + config.seeds)]
+    return script_.stacked_plans(config.spec(), config.entrants(), range(config.seed, config.seed + config.seeds),
+                                 epochs=config.epochs, batch_size=config.batch_size)
 
 
 def script(config: Config) -> str:
