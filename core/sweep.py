@@ -217,10 +217,15 @@ def table(cells: list[dict]) -> pd.DataFrame:
 
 def leaderboard(cells: list[dict]) -> pd.DataFrame:
     """Per optimizer: its best rate on the mean over seeds, that mean, and its good region (the
-    width in decades is the headline: how touchy the optimizer is about its rate)."""
+    width in decades is the headline: how touchy the optimizer is about its rate). An optimizer
+    whose every ended cell failed has no best rate and no region (NaN)."""
     rows = []
     for name, group in table(cells).groupby("optimizer", sort=False):
         group = group.sort_values("lr")
+        if group["ended"].sum() and group["failed"].sum() == group["seeds"].sum():
+            rows.append({"optimizer": name, "best lr": math.nan, "best mean": 0.0, "good from": math.nan,
+                         "good to": math.nan, "width (decades)": math.nan, "at the grid's edge": False})
+            continue
         region = good_region([math.log10(v) for v in group["lr"]], group["mean"].tolist())
         rows.append({"optimizer": name, "best lr": float(group["lr"].iloc[region.best]), "best mean": region.best_mean,
                      "good from": 10 ** region.left, "good to": 10 ** region.right, "width (decades)": region.width,

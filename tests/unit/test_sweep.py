@@ -82,3 +82,15 @@ def test_the_leaderboard_takes_the_mean_over_seeds_and_counts_failed_cells_as_ze
     assert board.loc["adam", "best lr"] == 0.01 and board.loc["adam", "at the grid's edge"]
     # sgd: best 0.85 at 0.01 (the grid's low end); 0.84 is crossed 0.01/0.375 of the way to 0.1
     assert board.loc["sgd", "width (decades)"] == pytest.approx(0.01 / 0.375)
+
+
+def test_an_optimizer_whose_every_cell_failed_has_no_best_rate_and_says_so():
+    from core.labs.lr_sweep import tables
+
+    cells = [{"kind": "cell", "optimizer": o, "lr": lr, "seed": 0, "status": st, "val_acc": acc, "val_loss": 0.5}
+             for o, lr, st, acc in [("sgd", 0.01, "done", 0.9), ("sgd", 0.1, "done", 0.8),
+                                    ("adam", 0.01, "diverged", None), ("adam", 0.1, "failed", None)]]
+    board = sweep.leaderboard(cells).set_index("optimizer")
+    assert math.isnan(board.loc["adam", "best lr"]) and math.isnan(board.loc["adam", "width (decades)"])
+    assert tables.best_rates(cells) == {"sgd": 0.01} and list(tables.markers(cells)["optimizer"]) == ["SGD"]
+    assert tables.headline(cells).endswith("Adam: every cell failed")

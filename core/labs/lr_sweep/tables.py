@@ -8,6 +8,8 @@ from core import frames, optim, sweep
 from core.labs.lr_sweep.config import BANDS, METRICS
 from core.snapshots import shared
 
+EDGE = "at the grid's edge"  # the leaderboard's column: the good region reaches the grid's end
+
 
 def label(name: str) -> str:
     """An optimizer as the chart's legend and the leaderboard name it."""
@@ -50,7 +52,7 @@ def leaderboard(records: list[dict]) -> pd.DataFrame:
     good region (within a point of the best) and the region's width in decades, the headline:
     how touchy the optimizer is about its rate. A width at the grid's edge is a lower bound."""
     cells = sweep.finals(records)
-    cols = ["optimizer", "best rate", "mean accuracy", "good from", "good to", "width (decades)", "at the grid's edge",
+    cols = ["optimizer", "best rate", "mean accuracy", "good from", "good to", "width (decades)", EDGE,
             "failed cells", "cells ended"]
     if not cells:
         return pd.DataFrame(columns=cols)
@@ -74,9 +76,9 @@ def markers(records: list[dict], *, metric: str = "accuracy") -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     shown = curves(records, metric=metric).set_index(["optimizer", "lr"])["mean"]
     rows = []
-    for _, r in board.iterrows():
+    for _, r in board.dropna(subset=["best rate"]).iterrows():
         y = shown.get((r["optimizer"], r["best rate"]), np.nan)
-        bound = "≥ " if r["at the grid's edge"] else ""
+        bound = "≥ " if r[EDGE] else ""
         rows.append({"optimizer": r["optimizer"], "lr": r["best rate"], "y": y, "from": r["good from"],
                      "to": r["good to"], "width": r["width (decades)"],
                      "label": f"best {r['best rate']:.3g}: {r['mean accuracy']:.1%}, good over {bound}"
@@ -92,8 +94,8 @@ def headline(records: list[dict]) -> str:
     if board.empty:
         return "no cell has ended yet"
     return "; ".join(f"{r['optimizer']}: {r['mean accuracy']:.1%} at {r['best rate']:.3g}, good over "
-                     f"{'≥ ' if r['at the grid' + chr(39) + 's edge'] else ''}{r['width (decades)']:.2f} decades"
-                     for _, r in board.iterrows())
+                     f"{'≥ ' if r[EDGE] else ''}{r['width (decades)']:.2f} decades" if pd.notna(r["best rate"])
+                     else f"{r['optimizer']}: every cell failed" for _, r in board.iterrows())
 
 
 def best_rates(records: list[dict]) -> dict[str, float]:
@@ -101,7 +103,8 @@ def best_rates(records: list[dict]) -> dict[str, float]:
     cells = sweep.finals(records)
     if not cells:
         return {}
-    return {r["optimizer"]: float(r["best lr"]) for _, r in sweep.leaderboard(cells).iterrows()}
+    return {r["optimizer"]: float(r["best lr"]) for _, r in sweep.leaderboard(cells).iterrows()
+            if pd.notna(r["best lr"])}
 
 
 def progress(records: list[dict]) -> tuple[int, int] | None:
