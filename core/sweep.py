@@ -33,9 +33,14 @@ CELLS_ENV, CELL_EPOCHS_ENV = "DYNAMICS_SWEEP_MAX_CELLS", "DYNAMICS_SWEEP_MAX_CEL
 WITHIN = 0.01  # the good region: mean accuracy within one point of the best
 
 
+FLOOR = (100, 500)  # limits a server cannot go below: the lab's default sweep (90 cells × 5 epochs) must run
+
+
 def limits() -> tuple[int, int]:
-    """The largest sweep this server takes: (cells, cells × epochs), from its settings."""
-    return (int(os.environ.get(CELLS_ENV) or MAX_CELLS), int(os.environ.get(CELL_EPOCHS_ENV) or MAX_CELL_EPOCHS))
+    """The largest sweep this server takes: (cells, cells × epochs), from its settings, never
+    below FLOOR."""
+    return (max(FLOOR[0], int(os.environ.get(CELLS_ENV) or MAX_CELLS)),
+            max(FLOOR[1], int(os.environ.get(CELL_EPOCHS_ENV) or MAX_CELL_EPOCHS)))
 
 
 def check_work(cells: int, epochs: int) -> None:

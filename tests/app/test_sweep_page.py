@@ -95,3 +95,11 @@ def test_a_sweep_is_kept_in_the_history_and_opens_again_in_its_lab(monkeypatch):
     at.button(key="history.open.1").click().run()
     assert not at.exception and at.session_state["sweep_job"] is job
     assert any(c.value.startswith("10 of 10 cells ended") for c in at.caption)
+
+
+def test_limits_set_below_the_default_sweep_keep_the_page_working(monkeypatch):
+    monkeypatch.setenv(sweep.CELLS_ENV, "10")
+    monkeypatch.setenv(sweep.CELL_EPOCHS_ENV, "10")
+    at = open_page(PAGE)
+    assert not at.exception and sweep.limits() == sweep.FLOOR
+    assert any("this server takes up to 100 cells and 500 cell-epochs" in c.value for c in at.caption)
