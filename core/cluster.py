@@ -198,8 +198,8 @@ def chunk_task(data: Data, spec: MLPSpec, group: list[Entrant], seeds: list[int]
 def _ended(group: list[Entrant], seeds: list[int], status: str, message: str) -> list[dict]:
     """The last records of a chunk's cells that never came back."""
     return [{"kind": "cell", "run": f"{e.name} (seed {s})", "optimizer": e.optimizer, "lr": e.lr, "seed": s,
-             "status": status,
-             "val_loss": None, "val_acc": None, "epoch": None, "message": message} for e in group for s in seeds]
+             "status": status, "val_loss": None, "val_acc": None, "epoch": None, "message": message}
+            for e in group for s in seeds]
 
 
 def _failed(group: list[Entrant], seeds: list[int], error: BaseException) -> list[dict]:
@@ -233,7 +233,7 @@ def run_chunks(data: Data, spec: MLPSpec, groups: list[list[Entrant]], seeds: li
                 group = pending.pop(ref)
                 try:
                     records = ray.get(ref)
-                except (ray.exceptions.RayError, Exception) as exc:  # lost worker, or raised, twice
+                except Exception as exc:  # its worker lost, or it raised: twice, its retry included
                     records = _failed(group, seeds, exc)
                 yield from records
     finally:
