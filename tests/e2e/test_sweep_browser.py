@@ -4,7 +4,7 @@ import re
 
 from tests.e2e.test_browser import TIMEOUT_MS, _button, _heading, _no_exception, _url
 
-SMALL = "optimizers=sgd,adam&lr_lo=0.001&lr_hi=1.0&points=5&seeds=1&depth=1&width=16&epochs=8"
+SMALL = "optimizers=sgd,adam&lr_lo=0.001&lr_hi=1.0&points=5&seeds=1&depth=1&width=16&epochs=4"
 
 
 def test_a_small_sweep_then_the_race_at_its_best_rates(page, app_url):
