@@ -1,8 +1,8 @@
-"""Sweeps on Ray (core/cluster.py), on a local instance the tests start with 2 CPUs: the same
-numbers as in this process, a lost task retried once and then marked failed, stop cancelling the
-tasks not yet back."""
+"""Sweeps on Ray (core/cluster.py), on a local instance started from the sweep page with 2 CPUs:
+Ray left unimported until then, a plain message for an unreachable cluster, a lost task retried
+once and then marked failed, stop cancelling the tasks not yet back, and a sweep from the page
+giving the numbers of one in this process."""
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from core import cluster, data, sweep
+from core import cluster, data, labs, sweep
+from core import config as C
+from core.labs.base import never
 from core.models import MLPSpec
 
 SPEC = MLPSpec(depth=1, width=16, activation="relu", init="he_normal")
-GRID = sweep.Grid(("sgd", "adam"), 1e-3, 1.0, 5, (0, 1))  # 20 cells; 2 slots -> chunks of 5 models, 2 entrants
-ROOT = Path(__file__).resolve().parents[2]
 
 # without Ray these skip, except under CI=true, where they fail: CI always runs them
 pytestmark = [pytest.mark.skipif(not cluster.installed() and os.environ.get("CI", "").lower() != "true",
@@ -50,35 +50,25 @@ def by_cell(records):
     return {(c["optimizer"], c["lr"], c["seed"]): c for c in sweep.finals(records)}
 
 
+def test_ray_is_not_imported_unless_a_sweep_goes_to_it(monkeypatch):
+    """Run before this module's instance starts: in this worker process (the only module that
+    starts Ray is this one), the registry, the sweep page and an in-process sweep leave Ray out."""
+    from tests.app.helpers import open_page
+
+    monkeypatch.delenv(cluster.ADDRESS_ENV, raising=False)
+    lab = labs.get("lr_sweep")
+    records = list(lab.run(C.from_strings(lab.config, lab.smoke), never))
+    at = open_page(lab.screen)
+    assert records and not at.exception and not cluster.connected()
+    assert "ray" not in sys.modules, sorted(m for m in sys.modules if m.split(".")[0] == "ray")
+
+
 def test_an_unreachable_cluster_is_said_plainly(monkeypatch):
     assert not cluster.connected()  # first in the module, before the instance the others share
     monkeypatch.setenv(cluster.ADDRESS_ENV, "127.0.0.1:9")  # nothing listens on the discard port
     with pytest.raises(RuntimeError, match=r"could not join the Ray cluster at \$RAY_ADDRESS=127.0.0.1:9"):
         cluster.for_sweeps()
     assert not cluster.connected()
-
-
-def test_ray_is_not_imported_unless_a_sweep_goes_to_it():
-    code = ("import sys; from core import labs; from core.labs.base import never; lab = labs.get('lr_sweep'); "
-            "from core import config as C; "
-            "recs = list(lab.run(C.from_strings(lab.config, lab.smoke), never)); "
-            "assert recs and 'ray' not in sys.modules, sorted(m for m in sys.modules if 'ray' in m)")
-    env = {k: v for k, v in os.environ.items() if k != cluster.ADDRESS_ENV}
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
-
-
-def test_a_sweep_on_ray_gives_the_numbers_of_one_in_this_process(ray_local, digits):
-    assert ray_local.slots == 2 and ray_local.info.workers == 1 and ray_local.info.cpus == 2
-    here = by_cell(list(sweep.run(digits, SPEC, GRID, epochs=2)))
-    records = list(sweep.run(digits, SPEC, GRID, epochs=2, remote=ray_local))
-    there = by_cell(records)
-    assert len(there) == len(here) == GRID.cells
-    for key, cell in here.items():  # chunks differ (one pass here, 4 tasks there), threads too: 1e-4
-        assert there[key]["status"] == cell["status"], key
-        if cell["status"] == "done":
-            assert there[key]["val_loss"] == pytest.approx(cell["val_loss"], rel=1e-4), key
-            assert there[key]["val_acc"] == pytest.approx(cell["val_acc"], abs=1e-6), key
-    assert records[-1]["progress"] == 1.0 and any(r["status"] == "running" for r in records)
 
 
 def counting(tmp: Path):
@@ -132,18 +122,33 @@ def test_stop_cancels_the_tasks_not_yet_back(ray_local, digits, tmp_path):
     assert took < 1.0 and len(list(tmp_path.iterdir())) < 8
 
 
-def test_the_page_says_where_sweeps_run_and_streams_a_sweep_back_from_ray(ray_local):
+def test_a_sweep_on_ray_from_the_page_gives_the_numbers_of_one_in_this_process(ray_local, digits):
+    """The page says where sweeps run and streams one back from Ray; every cell's numbers are the
+    in-process sweep's, though the chunks differ (one pass here, 4 tasks there) and so do the
+    thread counts: to 1e-4."""
     from tests.app.helpers import open_page
 
-    at = open_page("app_pages/sweep.py", optimizers="sgd,adam", points="5", seeds="1", epochs="1", depth="1",
-                   width="16")
+    assert ray_local.slots == 2 and ray_local.info.workers == 1 and ray_local.info.cpus == 2
+    at = open_page("app_pages/sweep.py", optimizers="sgd,adam", lr_lo="0.001", points="5", seeds="2", epochs="2",
+                   depth="1", width="16", dataset="digits")
     assert any("Sweeps run on a local Ray instance: 1 node, 2 CPUs, 0 GPUs" in c.value for c in at.caption)
     at.button(key="sweep_job_run").click().run()
     job = at.session_state["sweep_job"]
     assert job.wait(120) and job.status == "done", job.error
     at.run()
     assert not at.exception
-    assert any(c.value.startswith("10 of 10 cells ended, in a local Ray instance") for c in at.caption)
+    assert any(c.value.startswith("20 of 20 cells ended, in a local Ray instance") for c in at.caption)
+    records = job.snapshot()
+    assert records[-1]["progress"] == 1.0 and any(r["status"] == "running" for r in records)
+    config = job.config
+    here = by_cell(list(sweep.run(data.load("digits", seed=0), config.spec(), config.grid(), epochs=2)))
+    there = by_cell(records)
+    assert len(there) == len(here) == 20
+    for key, cell in here.items():
+        assert there[key]["status"] == cell["status"], key
+        if cell["status"] == "done":
+            assert there[key]["val_loss"] == pytest.approx(cell["val_loss"], rel=1e-4), key
+            assert there[key]["val_acc"] == pytest.approx(cell["val_acc"], abs=1e-6), key
 
 
 def test_the_sweep_benchmark_runs_on_ray_too(ray_local, capsys):
