@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from core import data, frames, optim, schedules
+from core.race import stacking_optimizers
 from core.labs.schedules import charts, finder, tables
 from core.labs.schedules.config import X_AXES, FinderConfig, View
 from ui import live
 from ui.charts import chart, collect, exports
 from ui.form import open_lab
 
-USABLE = [n for n in optim.names() if not optim.get(n).needs_hessian]
+USABLE = stacking_optimizers()
 
 form = open_lab("schedules", "Learning-rate schedules", (
     "The learning rate is the one setting that matters most. Here you see what each schedule does to it, "

@@ -54,6 +54,17 @@ def vectorizable(spec: MLPSpec) -> bool:
     return spec.norm in VECTORIZED_NORMS
 
 
+def stacks(optimizer: str) -> bool:
+    """Whether `optimizer` can train stacked: not one that needs a second-order backward (Sophia-H),
+    which does not go through the stacked gradient."""
+    return not optim.get(optimizer).needs_hessian
+
+
+def stacking_optimizers() -> list[str]:
+    """The optimizers that can train stacked, in the registry's order."""
+    return [n for n in optim.names() if stacks(n)]
+
+
 @dataclass
 class _Layer:
     weight: torch.Tensor  # (K, in, out) leaf viewing the flat buffer, requires grad

@@ -24,7 +24,7 @@ import torch
 from core import optim
 from core.data import Data
 from core.models import MLPSpec
-from core.race import Entrant, train_race
+from core.race import Entrant, stacks, train_race
 
 MAX_POINTS, MIN_POINTS = 25, 5  # rates per optimizer
 MAX_CELLS = 2_000  # optimizer × rate × seed cells in one sweep, unless the server says otherwise
@@ -51,6 +51,15 @@ def check_work(cells: int, epochs: int) -> None:
                          f"most {most:,}: fewer optimizers, rates, seeds or epochs")
 
 
+def stackable(names: tuple) -> None:
+    """Refuse, saying why, an optimizer the stacked sweep cannot train (unknown names are left to
+    the caller's own check)."""
+    for name in names:
+        if name in optim.OPTIMIZERS and not stacks(name):
+            raise ValueError(f"{optim.get(name).label} needs a second-order backward, which the stacked sweep does "
+                             "not take; leave it out")
+
+
 @dataclass(frozen=True)
 class Grid:
     """The cells of a sweep: optimizers × log-spaced rates from `lo` to `hi` × seeds."""
@@ -62,10 +71,7 @@ class Grid:
     seeds: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        for name in self.optimizers:
-            if optim.get(name).needs_hessian:
-                raise ValueError(f"{optim.get(name).label} needs a second-order backward, which the stacked sweep "
-                                 "does not take; leave it out")
+        stackable(self.optimizers)
         if not self.optimizers or len(set(self.optimizers)) != len(self.optimizers):
             raise ValueError("name each optimizer once, at least one")
         if not (0 < self.lo < self.hi <= 100 and math.isfinite(self.hi)):
@@ -124,9 +130,9 @@ def train_chunk(data: Data, spec: MLPSpec, group: list[Entrant], seeds: list[int
                           stop=stop):
         entrant = by_name[rec["entrant"]]
         yield {"kind": "cell", "run": f"{entrant.name} (seed {rec['seed']})", "optimizer": entrant.optimizer,
-               "lr": entrant.lr, "seed": rec["seed"], "status": rec["status"], "val_loss": rec.get("val_loss"), "val_acc": rec.get("val_acc"),
-               "epoch": rec.get("epoch"), "epoch_end": rec["epoch_end"], "message": rec.get("message", ""),
-               "chunk_progress": rec["progress"]}
+               "lr": entrant.lr, "seed": rec["seed"], "status": rec["status"], "val_loss": rec.get("val_loss"),
+               "val_acc": rec.get("val_acc"), "epoch": rec.get("epoch"), "epoch_end": rec["epoch_end"],
+               "message": rec.get("message", ""), "chunk_progress": rec["progress"]}
 
 
 def run(data: Data, spec: MLPSpec, grid: Grid, *, epochs: int, batch_size: int = 32, max_models: int | None = None,
@@ -205,19 +211,23 @@ def good_region(log_rates: list[float], means: list[float | None], within: float
 FAILED = ("diverged", "cancelled", "failed")  # a cell that ended without a result
 
 
-def table(cells: list[dict]) -> pd.DataFrame:
+def table(cells: list[dict], metric: str = "accuracy") -> pd.DataFrame:
     """Per optimizer and rate, over the latest record of each of its seeds: the mean, std, min
-    and max of the validation accuracy (a failed cell, diverged, cancelled or lost, counts as 0;
-    a running one with its accuracy so far), how many seeds failed and how many have ended."""
-    df = pd.DataFrame(finals(cells), columns=["optimizer", "lr", "seed", "status", "val_acc"])
+    and max of the validation accuracy or loss (a running cell with its figure so far), how many
+    seeds failed (diverged, cancelled or lost) and how many have ended. A failed cell counts as
+    accuracy 0 and has no loss: a rate whose seeds all failed has no loss row."""
+    df = pd.DataFrame(finals(cells), columns=["optimizer", "lr", "seed", "status", "val_acc", "val_loss"])
     df["failed"] = df["status"].isin(FAILED)
-    df["acc"] = df["val_acc"].where(~df["failed"], 0.0).fillna(0.0).astype(float)
     df["ended"] = df["status"] != "running"
-    out = df.groupby(["optimizer", "lr"], sort=False).agg(mean=("acc", "mean"), std=("acc", "std"),
-                                                          min=("acc", "min"), max=("acc", "max"),
+    if metric == "accuracy":
+        df["value"] = df["val_acc"].where(~df["failed"], 0.0).fillna(0.0).astype(float)
+    else:
+        df["value"] = pd.to_numeric(df["val_loss"].where(~df["failed"]), errors="coerce")
+    out = df.groupby(["optimizer", "lr"], sort=False).agg(mean=("value", "mean"), std=("value", "std"),
+                                                          min=("value", "min"), max=("value", "max"),
                                                           seeds=("seed", "count"), failed=("failed", "sum"),
                                                           ended=("ended", "sum"))
-    return out.reset_index().fillna({"std": 0.0})
+    return out.reset_index().dropna(subset=["mean"]).fillna({"std": 0.0})
 
 
 def leaderboard(cells: list[dict]) -> pd.DataFrame:

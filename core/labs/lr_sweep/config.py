@@ -6,30 +6,17 @@ from dataclasses import dataclass
 from core import optim, sweep
 from core.config import param, tweak, validate
 from core.labs.fields import LRS, Loop, Net, Shared
-from core.models import MLPSpec
+from core.race import stacking_optimizers
 
 METRICS = {"accuracy": "validation accuracy", "loss": "validation loss"}
 BANDS = {"min-max": "min–max", "std": "± one std"}
 
 
-def sweepable() -> list[str]:
-    """The optimizers a stacked sweep can train: all but those needing a second-order backward."""
-    return [n for n in optim.names() if not optim.get(n).needs_hessian]
-
-
-def stackable(names: tuple) -> None:
-    """Refuse, saying why, an optimizer the stacked sweep cannot train."""
-    for name in names:
-        if name in optim.OPTIMIZERS and optim.get(name).needs_hessian:
-            raise ValueError(f"{optim.get(name).label} needs a second-order backward, which the stacked sweep does "
-                             "not take; leave it out")
-
-
 @dataclass(frozen=True)
 class Config(Loop, Net, Shared):
     optimizers: tuple = param(("sgd", "momentum", "adagrad", "rmsprop", "adam"), "optimizers swept",
-                              label="Optimizers", lo=1, hi=16, items=sweepable, fmt=lambda n: optim.get(n).label,
-                              check=stackable)
+                              label="Optimizers", lo=1, hi=16, items=stacking_optimizers, fmt=lambda n: optim.get(n).label,
+                              check=sweep.stackable)
     lr_lo: float = param(1e-4, "lowest learning rate of the range", label="Lowest rate", lo=1e-6, hi=10.0, grid=LRS)
     lr_hi: float = param(1.0, "highest learning rate of the range", label="Highest rate", lo=1e-5, hi=100.0,
                          grid=LRS)
@@ -48,9 +35,6 @@ class Config(Loop, Net, Shared):
         """The sweep's cells (ValueError, with a message, for a sweep it refuses)."""
         return sweep.Grid(tuple(self.optimizers), self.lr_lo, self.lr_hi, self.points,
                           tuple(range(self.seed, self.seed + self.seeds)))
-
-    def spec(self) -> MLPSpec:
-        return super().spec()
 
 
 @dataclass(frozen=True)

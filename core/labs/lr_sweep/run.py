@@ -29,9 +29,10 @@ def run(config: Config, stop: Stop = never) -> Iterator[dict]:
         return
     remote = cluster.for_sweeps()  # Ray only when this process has joined one or $RAY_ADDRESS names one
     where = remote.info.describe() if remote else f"this process, {device.describe(loaded.device)}"
-    yield {"kind": "where", "where": where, "cells": config.grid().cells, "progress": 0.0, "status": "running"}
-    yield from sweep.run(loaded, config.spec(), config.grid(), epochs=config.epochs, batch_size=config.batch_size,
-                         stop=stop, remote=remote)
+    grid = config.grid()
+    yield {"kind": "where", "where": where, "cells": grid.cells, "progress": 0.0, "status": "running"}
+    yield from sweep.run(loaded, config.spec(), grid, epochs=config.epochs, batch_size=config.batch_size, stop=stop,
+                         remote=remote)
 
 
 def race_at_best(config: Config, records: list[dict]):

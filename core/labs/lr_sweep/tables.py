@@ -27,17 +27,7 @@ def curves(records: list[dict], *, metric: str = "accuracy", band: str = "min-ma
     cells = sweep.finals(records)
     if not cells:
         return pd.DataFrame(columns=cols)
-    if metric == "accuracy":
-        out = sweep.table(cells)
-    else:
-        df = pd.DataFrame(cells)
-        df["failed"] = df["status"].isin(sweep.FAILED)
-        df["ended"] = df["status"] != "running"
-        df["loss"] = pd.to_numeric(df["val_loss"].where(~df["failed"]), errors="coerce")
-        out = df.groupby(["optimizer", "lr"], sort=False).agg(
-            mean=("loss", "mean"), std=("loss", "std"), min=("loss", "min"), max=("loss", "max"),
-            seeds=("seed", "count"), failed=("failed", "sum"), ended=("ended", "sum")).reset_index()
-        out = out.dropna(subset=["mean"]).fillna({"std": 0.0})
+    out = sweep.table(cells, metric)
     if band == "std":
         out["lo"], out["hi"] = out["mean"] - out["std"], out["mean"] + out["std"]
     else:

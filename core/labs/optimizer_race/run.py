@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from core import optim
 from core import script as script_
 from core.labs.base import Stop, never
 from core.labs.common import load, tag_runs
 from core.labs.optimizer_race.config import Config
 from core.models import build_mlp
-from core.race import train_race, vectorizable
+from core.race import stacks, train_race, vectorizable
 from core.train import train
 
 
@@ -20,7 +19,7 @@ def path(config: Config) -> str:
     backward, which does not go through the stacked gradient: both race one model at a time."""
     if not vectorizable(config.spec()):
         return "sequential"
-    if any(getattr(optim.get(n), "needs_hessian", False) for n in config.optimizers):
+    if not all(stacks(n) for n in config.optimizers):
         return "sequential"
     return "vectorized"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from core import optim, schedules
 from core.config import param, tweak, validate
 from core.labs.fields import Fit, Loop, Net, Shared
-from core.race import Entrant
+from core.race import Entrant, stacks
 
 # The chapter's comparison: SGD at 0.05 under five schedules (exponential at its default γ=0.9 per epoch).
 CHAPTER = ("constant", "exponential", "plateau", "warmup_plateau", "onecycle")
@@ -16,7 +16,7 @@ X_AXES = {"epoch": "epochs", "samples": "samples seen", "time": "wall-clock seco
 
 
 def _no_hessian(optimizer: str) -> None:
-    if optim.get(optimizer).needs_hessian:
+    if not stacks(optimizer):
         raise ValueError(f"{optim.get(optimizer).label} needs a second-order backward, which the schedule race "
                          "and the range test do not take; pick another optimizer")
 

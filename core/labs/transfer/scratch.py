@@ -10,10 +10,9 @@ from typing import Callable, Generator
 
 import torch
 
-from core import optim
 from core.data import Data
 from core.models import MLPSpec
-from core.race import Entrant, StackedMLPs, vectorizable
+from core.race import Entrant, StackedMLPs, stacks, vectorizable
 from core.train import TrainSpec
 
 Result = list[tuple[float, float] | None]  # per model: test loss and accuracy; None when it did not finish
@@ -22,7 +21,7 @@ Result = list[tuple[float, float] | None]  # per model: test loss and accuracy; 
 def stackable(spec: MLPSpec, optimizer: str) -> bool:
     """Whether B from scratch can train stacked: no per-model normalization state, and no
     optimizer that needs a second-order backward (which does not go through the stack)."""
-    return vectorizable(spec) and not optim.get(optimizer).needs_hessian
+    return vectorizable(spec) and stacks(optimizer)
 
 
 class _Stack:
