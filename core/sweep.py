@@ -232,17 +232,19 @@ def table(cells: list[dict], metric: str = "accuracy") -> pd.DataFrame:
 
 def leaderboard(cells: list[dict]) -> pd.DataFrame:
     """Per optimizer: its best rate on the mean over seeds, that mean, and its good region (the
-    width in decades is the headline: how touchy the optimizer is about its rate). An optimizer
-    whose every ended cell failed has no best rate and no region (NaN)."""
+    width in decades is the headline: how touchy the optimizer is about its rate), with how many
+    of its cells failed and ended. An optimizer whose every cell failed has no best rate and no
+    region (NaN)."""
     rows = []
     for name, group in table(cells).groupby("optimizer", sort=False):
         group = group.sort_values("lr")
-        if group["ended"].sum() and group["failed"].sum() == group["seeds"].sum():
+        counts = {"failed cells": int(group["failed"].sum()), "cells ended": int(group["ended"].sum())}
+        if counts["cells ended"] and counts["failed cells"] == group["seeds"].sum():
             rows.append({"optimizer": name, "best lr": math.nan, "best mean": 0.0, "good from": math.nan,
-                         "good to": math.nan, "width (decades)": math.nan, "at the grid's edge": False})
+                         "good to": math.nan, "width (decades)": math.nan, "at the grid's edge": False, **counts})
             continue
         region = good_region([math.log10(v) for v in group["lr"]], group["mean"].tolist())
         rows.append({"optimizer": name, "best lr": float(group["lr"].iloc[region.best]), "best mean": region.best_mean,
                      "good from": 10 ** region.left, "good to": 10 ** region.right, "width (decades)": region.width,
-                     "at the grid's edge": region.at_edge})
+                     "at the grid's edge": region.at_edge, **counts})
     return pd.DataFrame(rows).sort_values("best mean", ascending=False, ignore_index=True)

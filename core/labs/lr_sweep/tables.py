@@ -47,9 +47,6 @@ def leaderboard(records: list[dict]) -> pd.DataFrame:
     if not cells:
         return pd.DataFrame(columns=cols)
     board = sweep.leaderboard(cells)
-    counts = sweep.table(cells).groupby("optimizer", sort=False)[["failed", "ended"]].sum()
-    board["failed cells"] = board["optimizer"].map(counts["failed"]).astype(int)
-    board["cells ended"] = board["optimizer"].map(counts["ended"]).astype(int)
     board["optimizer"] = board["optimizer"].map(label)
     board = board.rename(columns={"best lr": "best rate", "best mean": "mean accuracy"})
     return board[cols]
@@ -88,6 +85,7 @@ def headline(records: list[dict]) -> str:
                      else f"{r['optimizer']}: every cell failed" for _, r in board.iterrows())
 
 
+@shared
 def best_rates(records: list[dict]) -> dict[str, float]:
     """Optimizer name -> its best rate on the mean over seeds."""
     cells = sweep.finals(records)
@@ -97,6 +95,7 @@ def best_rates(records: list[dict]) -> dict[str, float]:
             if pd.notna(r["best lr"])}
 
 
+@shared
 def progress(records: list[dict]) -> tuple[int, int] | None:
     """(cells ended, cells in the sweep), or None before the first cell has reported."""
     cells = sweep.finals(records)
@@ -104,6 +103,7 @@ def progress(records: list[dict]) -> tuple[int, int] | None:
     return (sum(c["status"] != "running" for c in cells), total) if cells else None
 
 
+@shared
 def where(records: list[dict]) -> str:
     """Where the sweep ran: this process or the Ray cluster, as its first record says."""
     return next((r["where"] for r in records if r.get("kind") == "where"), "")
