@@ -129,8 +129,9 @@ def test_a_sweep_on_ray_from_the_page_gives_the_numbers_of_one_in_this_process(r
     from tests.app.helpers import open_page
 
     assert ray_local.slots == 2 and ray_local.info.workers == 1 and ray_local.info.cpus == 2
-    at = open_page("app_pages/sweep.py", optimizers="sgd,adam", lr_lo="0.001", points="5", seeds="2", epochs="2",
-                   depth="1", width="16", dataset="digits")
+    # lr_hi 0.3: not the page tests' sweep, which an identical finished run here would be served as
+    at = open_page("app_pages/sweep.py", optimizers="sgd,adam", lr_lo="0.001", lr_hi="0.3", points="5", seeds="2",
+                   epochs="2", depth="1", width="16", dataset="digits")
     assert any("Sweeps run on a local Ray instance: 1 node, 2 CPUs, 0 GPUs" in c.value for c in at.caption)
     at.button(key="sweep_job_run").click().run()
     job = at.session_state["sweep_job"]
