@@ -20,7 +20,7 @@ SPEC = MLPSpec(depth=1, width=16, activation="relu", init="he_normal")
 # without Ray these skip, except under CI=true, where they fail: CI always runs them
 pytestmark = [pytest.mark.skipif(not cluster.installed() and os.environ.get("CI", "").lower() != "true",
                                  reason="Ray is not installed (pip install -r requirements-dev.txt)"),
-              pytest.mark.xdist_group("ray")]  # one worker holds the Ray instance: --dist loadgroup
+              pytest.mark.ray]  # run in the first, serial phase: Ray's processes starved the browser tests beside them
 
 
 @pytest.fixture(scope="module")
